@@ -1,0 +1,101 @@
+"""The Bot: a knowledge base loaded and indexed once, then ``answer(question)`` per question."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from . import knowledge, replies
+from .decide import DEFAULT, Thresholds, decide
+from .index import Index, Scored
+from .models import ANSWERED, CLARIFY, DECLINED, Answer, Candidate, KnowledgeBase
+from .text import Analyzer
+
+MAX_QUESTION_CHARS = 1000
+OFFERED_TOPICS = 3
+KEPT_CANDIDATES = 10
+
+
+class Bot:
+    """Answers Japanese questions from one knowledge base. Safe to share between threads.
+
+    >>> bot = Bot()                       # the bundled knowledge base
+    >>> bot.answer("裏ももがつる").intent
+    'cramp'
+    """
+
+    def __init__(self, kb: KnowledgeBase | None = None, *, thresholds: Thresholds = DEFAULT):
+        self.kb = kb if kb is not None else knowledge.load(knowledge.bundled_path())
+        self.thresholds = thresholds
+        self.analyzer = Analyzer(self.kb.synonyms)
+        self.index = Index(self.kb, self.analyzer)
+
+    @classmethod
+    def from_path(cls, path: str | Path, **options) -> "Bot":
+        """A bot over another knowledge base: a directory with intents.yaml and knowledge/,
+        an intents.yaml file, or a FAQ table (.csv/.tsv/.jsonl with question and answer)."""
+        return cls(knowledge.load(path), **options)
+
+    def rank(self, question: str) -> list[Scored]:
+        """Every intent that shares evidence with the question, best first."""
+        return self.index.rank(self.analyzer.analyze(question))
+
+    def answer(self, question: str) -> Answer:
+        problem = self._unusable(question)
+        if problem:
+            return self.decline(question, problem)
+        ranked = self.rank(question)
+        status = decide([s.score for s in ranked[:2]], self.thresholds)
+        top = ranked[0].score if ranked else 0.0
+        if status == DECLINED:
+            return self._decline(question, ranked, top)
+        candidates = self._candidates(ranked)
+        if status == CLARIFY:
+            text = replies.clarify([c.title for c in candidates[:2]])
+            return Answer(question, text, CLARIFY, None, top, candidates)
+        intent = self.kb.intents[ranked[0].intent]
+        return Answer(question, intent.answer, ANSWERED, intent.id, top, candidates, intent.source, intent.title)
+
+    def _candidates(self, ranked: list[Scored]) -> tuple[Candidate, ...]:
+        intents = self.kb.intents
+        return tuple(Candidate(intents[s.intent].id, s.score, intents[s.intent].title) for s in ranked[:KEPT_CANDIDATES])
+
+    def decline(self, question: str, reason: str) -> Answer:
+        """A declined answer for a question that cannot be asked (empty, unreadable, too long)."""
+        return self._decline(question, [], 0.0, reason)
+
+    def _decline(self, question: str, ranked: list[Scored], score: float, reason: str | None = None) -> Answer:
+        offered = [self.kb.intents[s.intent] for s in ranked if self.kb.intents[s.intent].source]
+        offered += [i for i in self.kb.intents if i.source and i not in offered]
+        if not offered:  # a knowledge base without sections: offer its first entries
+            offered = list(self.kb.intents)
+        titles = [i.title for i in offered[:OFFERED_TOPICS]]
+        text = replies.decline(titles, reason)
+        return Answer(question, text, DECLINED, None, score, self._candidates(ranked), reason=reason)
+
+    @staticmethod
+    def _unusable(question: str) -> str | None:
+        if not question or not question.strip():
+            return "質問が空です"
+        if len(question) > MAX_QUESTION_CHARS:
+            return f"質問が長すぎます({len(question)}文字、上限{MAX_QUESTION_CHARS}文字)"
+        return None
+
+
+_default: Bot | None = None
+_default_lock = threading.Lock()
+
+
+def default_bot() -> Bot:
+    """The bot over the bundled knowledge base, built on first use and shared after."""
+    global _default
+    if _default is None:
+        with _default_lock:
+            if _default is None:
+                _default = Bot()
+    return _default
+
+
+def answer(question: str) -> Answer:
+    """Answer one question with the bundled knowledge base."""
+    return default_bot().answer(question)

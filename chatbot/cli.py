@@ -1,0 +1,159 @@
+"""The ``chatbot`` command: parse arguments, call the library, turn its errors into messages.
+
+Exit status: 0 done, 1 an ``eval --min-accuracy`` not met, 2 bad usage or unusable input
+(a broken knowledge file, a missing input file), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from .errors import ChatbotError, InputError
+
+COMMANDS = ("chat", "ask", "batch", "eval")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chatbot",
+        description="Answer Japanese questions about training and stretching the back of the thigh "
+        "(or any FAQ given with --kb). With no command, starts the chat.",
+    )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--kb", metavar="PATH",
+        help="another knowledge base: a directory with intents.yaml and knowledge/, "
+        "an intents.yaml file, or a .csv/.tsv/.jsonl FAQ table with question and answer",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub.add_parser("chat", parents=[common], help="talk to the bot (the default command)",
+                   description="Talk to the bot: one question a line. /quit or Ctrl-D leaves.")
+
+    ask = sub.add_parser("ask", parents=[common], help="answer one question",
+                         description="Answer one question and print the reply.")
+    ask.add_argument("question", nargs="+", help="the question (several words are joined with spaces)")
+    ask.add_argument("--json", action="store_true", help="print the whole result as JSON")
+    ask.add_argument("--top-k", type=int, default=3, metavar="N", help="candidates in the JSON (default 3)")
+
+    batch = sub.add_parser("batch", parents=[common], help="answer every line of a file",
+                           description="Answer every question of a file, one output record per input line, "
+                           "in order. Bad lines (empty, not UTF-8, too long) get a declined record with a reason.")
+    batch.add_argument("file", help="UTF-8 text file, one question a line (- for stdin); "
+                       ".csv/.tsv with a 'question' column and .jsonl with a 'question' field are read as such")
+    batch.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
+    batch.add_argument("--format", choices=("jsonl", "csv", "tsv"),
+                       help="output format (default: from OUT's ending, else jsonl)")
+    batch.add_argument("--input-format", choices=("txt", "csv", "tsv", "jsonl"),
+                       help="input format (default: from FILE's ending, else txt)")
+    batch.add_argument("--top-k", type=int, default=3, metavar="N", help="candidates per record (default 3)")
+
+    ev = sub.add_parser("eval", parents=[common], help="measure the bot on labelled questions",
+                        description="Measure the bot on a TSV of labelled questions (intent<TAB>question; "
+                        "'none' = out of scope): in-scope right, out-of-scope declined, wrong answers.")
+    ev.add_argument("labels", help="the TSV file")
+    ev.add_argument("--json", action="store_true", help="print the report as JSON")
+    ev.add_argument("--min-accuracy", type=float, metavar="F",
+                    help="exit 1 unless in-scope accuracy is at least F (0-1)")
+    return parser
+
+
+def _bot(args):
+    from .bot import Bot, default_bot
+
+    return Bot.from_path(args.kb) if args.kb else default_bot()
+
+
+def cmd_chat(args, out) -> int:
+    from . import chat
+
+    return chat.run(_bot(args), sys.stdin, out)
+
+
+def cmd_ask(args, out) -> int:
+    from . import replies
+
+    answer = _bot(args).answer(" ".join(args.question))
+    if args.json:
+        out.write(json.dumps(answer.to_dict(args.top_k), ensure_ascii=False, indent=2) + "\n")
+    else:
+        out.write(replies.plain(answer) + "\n")
+    return 0
+
+
+def cmd_batch(args, out) -> int:
+    from . import batch
+
+    bot = _bot(args)
+    in_format = args.input_format or batch.format_of(args.file)
+    out_format = args.format or (batch.format_of(args.output, "jsonl") if args.output else "jsonl")
+    if out_format not in batch.OUTPUT_FORMATS:
+        out_format = "jsonl"
+    with contextlib.ExitStack() as stack:
+        source = sys.stdin.buffer if args.file == "-" else stack.enter_context(_open(args.file, "rb"))
+        target = stack.enter_context(_open(args.output, "w")) if args.output else out
+        writer = batch.Writer(target, out_format)
+        started = time.perf_counter()
+        counts = Counter()
+        for item in batch.read_questions(source, in_format):
+            if item.problem:
+                answer = bot.decline(item.question, item.problem)
+                counts["unreadable"] += 1
+                print(f"chatbot: {args.file}:{item.line}: {item.problem} (declined)", file=sys.stderr)
+            else:
+                answer = bot.answer(item.question)
+            counts[answer.status] += 1
+            writer.write(batch.record(item, answer, args.top_k))
+    total = sum(counts[s] for s in ("answered", "clarify", "declined"))
+    summary = ", ".join(f"{counts[s]} {s}" for s in ("answered", "clarify", "declined"))
+    unreadable = f" ({counts['unreadable']} unreadable)" if counts["unreadable"] else ""
+    print(f"chatbot: {total} questions: {summary}{unreadable} in {time.perf_counter() - started:.1f}s", file=sys.stderr)
+    return 0
+
+
+def _open(path: str, mode: str):
+    try:
+        return open(path, mode) if "b" in mode else open(path, mode, encoding="utf-8", newline="")
+    except OSError as e:
+        raise InputError(f"{path}: cannot {'read' if 'r' in mode else 'write'} ({e.strerror})") from e
+
+
+def cmd_eval(args, out) -> int:
+    from . import evaluate
+    from .knowledge import read_text
+
+    path = Path(args.labels)
+    try:
+        text = read_text(path)
+    except ChatbotError as e:
+        raise InputError(str(e)) from e
+    result = evaluate.report(_bot(args), evaluate.parse_labels(text, str(path)))
+    out.write((json.dumps(result, ensure_ascii=False, indent=2) if args.json else evaluate.format_report(result)) + "\n")
+    if args.min_accuracy is not None and result["figures"]["in_scope_accuracy"] < args.min_accuracy:
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None, out=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    out = out or sys.stdout
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
+        argv.insert(0, "chat")
+    args = _parser().parse_args(argv)
+    handler = {"chat": cmd_chat, "ask": cmd_ask, "batch": cmd_batch, "eval": cmd_eval}[args.command]
+    try:
+        return handler(args, out)
+    except ChatbotError as e:
+        print(f"chatbot: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,159 @@
+"""Measure a bot on labelled questions (``intent<TAB>question``; ``none`` = out of scope).
+
+Three figures decide: in-scope questions answered with the right intent, out-of-scope
+questions declined, and wrong answers (an intent given that is not the label) over all
+questions. Each question is ranked once; the threshold sweep re-decides from those scores.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, replace
+
+from .decide import Thresholds, decide
+from .errors import InputError
+from .models import ANSWERED, CLARIFY, DECLINED
+
+NONE = "none"
+SWEEP = tuple(round(0.30 + 0.05 * i, 2) for i in range(11))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    label: str
+    question: str
+    status: str
+    intent: str | None
+    top: str | None  # the best-ranked intent, answered or not
+    scores: tuple[float, ...]  # the top two scores, for the sweep
+
+
+def parse_labels(text: str, path: str = "labels") -> list[tuple[str, str]]:
+    """``(intent, question)`` rows of a TSV file; a header line ``intent<TAB>question`` is skipped."""
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or (number == 1 and line.lower().startswith("intent\t")):
+            continue
+        parts = line.split("\t")
+        if len(parts) < 2 or not parts[0].strip() or not parts[1].strip():
+            raise InputError(f"{path}:{number}: expected 'intent<TAB>question'")
+        rows.append((parts[0].strip(), parts[1].strip()))
+    if not rows:
+        raise InputError(f"{path}: no labelled questions")
+    return rows
+
+
+def run(bot, rows: list[tuple[str, str]]) -> list[Outcome]:
+    outcomes = []
+    for label, question in rows:
+        answer = bot.answer(question)
+        top = answer.candidates[0].intent if answer.candidates else None
+        scores = tuple(c.score for c in answer.candidates[:2])
+        outcomes.append(Outcome(label, question, answer.status, answer.intent, top, scores))
+    return outcomes
+
+
+def figures(outcomes: list[Outcome]) -> dict:
+    inside = [o for o in outcomes if o.label != NONE]
+    outside = [o for o in outcomes if o.label == NONE]
+    right = sum(o.status == ANSWERED and o.intent == o.label for o in inside)
+    declined = sum(o.status == DECLINED for o in outside)
+    wrong = sum(o.status == ANSWERED and o.intent != o.label for o in outcomes)
+    clarified = sum(o.status == CLARIFY for o in outcomes)
+    return {
+        "questions": len(outcomes),
+        "in_scope": len(inside),
+        "in_scope_right": right,
+        "in_scope_accuracy": right / len(inside) if inside else 0.0,
+        "out_of_scope": len(outside),
+        "out_of_scope_declined": declined,
+        "out_of_scope_accuracy": declined / len(outside) if outside else 0.0,
+        "wrong": wrong,
+        "wrong_rate": wrong / len(outcomes) if outcomes else 0.0,
+        "clarified": clarified,
+    }
+
+
+def per_intent(outcomes: list[Outcome]) -> list[dict]:
+    labels = sorted({o.label for o in outcomes} | {o.intent for o in outcomes if o.intent})
+    table = []
+    for label in labels:
+        if label == NONE:
+            continue
+        given = [o for o in outcomes if o.status == ANSWERED and o.intent == label]
+        truth = [o for o in outcomes if o.label == label]
+        hits = sum(o.label == label for o in given)
+        table.append({
+            "intent": label,
+            "questions": len(truth),
+            "precision": hits / len(given) if given else None,
+            "recall": hits / len(truth) if truth else None,
+        })
+    return table
+
+
+def confusions(outcomes: list[Outcome], most: int = 10) -> list[dict]:
+    """Most frequent (label → what the bot did instead), with example questions."""
+    pairs: Counter = Counter()
+    examples: dict = {}
+    for o in outcomes:
+        got = o.intent if o.status == ANSWERED else o.status
+        if got == o.label or (o.label == NONE and o.status == DECLINED):
+            continue
+        pairs[(o.label, got)] += 1
+        examples.setdefault((o.label, got), []).append(o.question)
+    return [
+        {"label": label, "got": got, "count": n, "examples": examples[(label, got)][:3]}
+        for (label, got), n in pairs.most_common(most)
+    ]
+
+
+def sweep(outcomes: list[Outcome], base: Thresholds, points=SWEEP) -> list[dict]:
+    """The three figures at other answer thresholds (the clarify floor moves along)."""
+    rows = []
+    for t in points:
+        th = replace(base, answer=t, clarify=t - (base.answer - base.clarify))
+        redone = []
+        for o in outcomes:
+            status = decide(list(o.scores), th)
+            redone.append(replace(o, status=status, intent=o.top if status == ANSWERED else None))
+        f = figures(redone)
+        rows.append({"threshold": t, **{k: f[k] for k in ("in_scope_accuracy", "out_of_scope_accuracy", "wrong_rate")}})
+    return rows
+
+
+def report(bot, rows: list[tuple[str, str]]) -> dict:
+    outcomes = run(bot, rows)
+    return {
+        "figures": figures(outcomes),
+        "per_intent": per_intent(outcomes),
+        "confusions": confusions(outcomes),
+        "sweep": sweep(outcomes, bot.thresholds),
+        "threshold": bot.thresholds.answer,
+    }
+
+
+def _pct(x) -> str:
+    return "   -  " if x is None else f"{100 * x:5.1f}%"
+
+
+def format_report(result: dict) -> str:
+    f = result["figures"]
+    lines = [
+        f"in-scope answered right: {f['in_scope_right']}/{f['in_scope']} = {_pct(f['in_scope_accuracy']).strip()}",
+        f"out-of-scope declined:   {f['out_of_scope_declined']}/{f['out_of_scope']} = {_pct(f['out_of_scope_accuracy']).strip()}",
+        f"wrong answers:           {f['wrong']}/{f['questions']} = {_pct(f['wrong_rate']).strip()}",
+        f"asked to clarify:        {f['clarified']}/{f['questions']}",
+        "",
+        "intent                     n  precision  recall",
+    ]
+    for row in result["per_intent"]:
+        lines.append(f"{row['intent']:<24} {row['questions']:>3}   {_pct(row['precision'])}  {_pct(row['recall'])}")
+    if result["confusions"]:
+        lines += ["", "most confused (label -> got):"]
+        for c in result["confusions"]:
+            lines.append(f"  {c['label']} -> {c['got']}: {c['count']}  e.g. {' / '.join(c['examples'])}")
+    lines += ["", f"threshold sweep (current {result['threshold']}):", "  answer>=  in-scope  out-of-scope  wrong"]
+    for row in result["sweep"]:
+        lines.append(f"  {row['threshold']:.2f}     {_pct(row['in_scope_accuracy'])}    {_pct(row['out_of_scope_accuracy'])}   {_pct(row['wrong_rate'])}")
+    return "\n".join(lines)

@@ -1,0 +1,218 @@
+"""Load a knowledge base: ``intents.yaml`` + ``knowledge/*.yaml``, or a plain FAQ table.
+
+``parse_*`` functions only parse text; ``load`` finds and reads the files. Every
+problem is a KnowledgeError naming the file, the line where there is one, and what
+to change.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from . import yamlfile
+from .errors import KnowledgeError
+from .models import Intent, KnowledgeBase, Source
+
+INTENT_KEYS = {"id", "examples"}
+ANSWER_KEYS = {"id", "title", "answer", "section", "reference"}
+TABLE_SUFFIXES = {".csv", ".tsv", ".jsonl"}
+
+
+def read_text(path: Path) -> str:
+    """The file's text; a missing file or bad UTF-8 is a KnowledgeError with the line."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise KnowledgeError(path, "no such file") from None
+    except OSError as e:
+        raise KnowledgeError(path, f"cannot read: {e.strerror}") from e
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise KnowledgeError(path, "not valid UTF-8; save the file as UTF-8", line) from e
+
+
+def _text(value, path, line, what) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise KnowledgeError(path, f"{what} must be non-empty text", line)
+    return value.strip()
+
+
+def _check_keys(entry, allowed, path, what):
+    for key in entry:
+        if key not in allowed:
+            known = ", ".join(sorted(allowed))
+            raise KnowledgeError(
+                path, f"{what}: unknown key {key!r} (known keys: {known})", entry.lines[key]
+            )
+
+
+def parse_intents(text: str, path: str = "intents.yaml"):
+    """Parse intents.yaml: returns ``(synonyms, [(id, examples, line), ...])``."""
+    doc = yamlfile.loads(text, path)
+    if not isinstance(doc, dict) or not isinstance(doc.get("intents"), list):
+        raise KnowledgeError(path, "expected a mapping with an 'intents:' list", getattr(doc, "line", None))
+    _check_keys(doc, {"version", "synonyms", "intents"}, path, "top level")
+    synonyms = parse_synonyms(doc.get("synonyms") or {}, path)
+    intents, seen = [], {}
+    items = doc["intents"]
+    for item, line in zip(items, items.lines):
+        if not isinstance(item, dict):
+            raise KnowledgeError(path, "each intent must be a mapping with 'id' and 'examples'", line)
+        _check_keys(item, INTENT_KEYS, path, "intent")
+        intent_id = _text(item.get("id"), path, line, "'id'")
+        if intent_id in seen:
+            raise KnowledgeError(path, f"intent {intent_id!r} is defined twice (first at line {seen[intent_id]})", line)
+        seen[intent_id] = line
+        examples = item.get("examples")
+        if not isinstance(examples, list) or not examples:
+            raise KnowledgeError(path, f"intent {intent_id!r}: 'examples' must be a non-empty list of questions", line)
+        questions = tuple(
+            _text(q, path, q_line, f"intent {intent_id!r}: each example")
+            for q, q_line in zip(examples, examples.lines)
+        )
+        intents.append((intent_id, questions, line))
+    return synonyms, intents
+
+
+def parse_synonyms(value, path) -> dict[str, tuple[str, ...]]:
+    if not isinstance(value, dict):
+        raise KnowledgeError(path, "'synonyms' must map a word to a list of its variants", getattr(value, "line", None))
+    result = {}
+    for canonical, variants in value.items():
+        line = value.lines[canonical]
+        word = _text(canonical, path, line, "a synonym's canonical word")
+        if not isinstance(variants, list):
+            raise KnowledgeError(path, f"synonym {word!r}: variants must be a list", line)
+        result[word] = tuple(_text(v, path, line, f"synonym {word!r}: each variant") for v in variants)
+    return result
+
+
+def parse_answers(text: str, path: str):
+    """Parse one knowledge/*.yaml file: returns ``[(id, title, answer, source, line), ...]``."""
+    doc = yamlfile.loads(text, path)
+    if doc is None:
+        return []
+    if not isinstance(doc, list):
+        raise KnowledgeError(path, "expected a list of answers (- id: ..., title: ..., answer: ...)", getattr(doc, "line", None))
+    answers = []
+    for item, line in zip(doc, doc.lines):
+        if not isinstance(item, dict):
+            raise KnowledgeError(path, "each answer must be a mapping with 'id', 'title' and 'answer'", line)
+        _check_keys(item, ANSWER_KEYS, path, "answer")
+        answer_id = _text(item.get("id"), path, line, "'id'")
+        title = _text(item.get("title"), path, line, f"answer {answer_id!r}: 'title'")
+        body = _text(item.get("answer"), path, line, f"answer {answer_id!r}: 'answer'")
+        source = None
+        if "section" in item or "reference" in item:
+            section = _text(item.get("section"), path, line, f"answer {answer_id!r}: 'section'")
+            reference = _text(item.get("reference"), path, line, f"answer {answer_id!r}: 'reference'")
+            source = Source(section, reference)
+        answers.append((answer_id, title, body, source, line))
+    return answers
+
+
+def build(intents_path, synonyms, intents, answers) -> KnowledgeBase:
+    """Join parsed intents with parsed answers; every intent needs exactly one answer."""
+    by_id = {}
+    for path, (answer_id, title, body, source, line) in answers:
+        if answer_id in by_id:
+            first_path, first = by_id[answer_id][0], by_id[answer_id][1][4]
+            raise KnowledgeError(path, f"answer {answer_id!r} is defined twice (first at {first_path}:{first})", line)
+        by_id[answer_id] = (path, (answer_id, title, body, source, line))
+    result = []
+    for intent_id, examples, line in intents:
+        if intent_id not in by_id:
+            raise KnowledgeError(
+                intents_path, f"intent {intent_id!r} has no answer: add '- id: {intent_id}' to a file in knowledge/", line
+            )
+        _, (_, title, body, source, _) = by_id.pop(intent_id)
+        result.append(Intent(intent_id, title, body, examples, source))
+    for path, (answer_id, *_, line) in by_id.values():
+        raise KnowledgeError(path, f"answer {answer_id!r} has no intent: add it to {intents_path} or remove it", line)
+    return KnowledgeBase(tuple(result), synonyms, str(intents_path))
+
+
+def parse_table(text: str, path: str) -> KnowledgeBase:
+    """A plain FAQ table (CSV, TSV or JSONL) with ``question``, ``answer`` and optional ``id``.
+
+    Rows that share an id are alternative questions of one entry; without an id each
+    row is its own entry, numbered from 1.
+    """
+    rows = list(_table_rows(text, path))
+    entries: dict[str, dict] = {}
+    for number, (line, row) in enumerate(rows, start=1):
+        question = _text(row.get("question"), path, line, "'question'")
+        entry_id = str(row.get("id") or "").strip() or str(number)
+        entry = entries.setdefault(entry_id, {"questions": [], "answer": None, "title": None})
+        entry["questions"].append(question)
+        answer = row.get("answer")
+        if isinstance(answer, str) and answer.strip() and entry["answer"] is None:
+            entry["answer"] = answer.strip()
+            entry["title"] = str(row.get("title") or "").strip() or question
+    intents = []
+    for entry_id, entry in entries.items():
+        if entry["answer"] is None:
+            raise KnowledgeError(path, f"entry {entry_id!r} has no 'answer' in any of its rows")
+        intents.append(Intent(entry_id, entry["title"], entry["answer"], tuple(entry["questions"])))
+    if not intents:
+        raise KnowledgeError(path, "the table has no rows")
+    return KnowledgeBase(tuple(intents), {}, str(path))
+
+
+def _table_rows(text: str, path: str):
+    if str(path).endswith(".jsonl"):
+        for line, raw in enumerate(text.splitlines(), start=1):
+            if not raw.strip():
+                continue
+            try:
+                row = json.loads(raw)
+            except json.JSONDecodeError as e:
+                raise KnowledgeError(path, f"not valid JSON: {e.msg}", line) from e
+            if not isinstance(row, dict):
+                raise KnowledgeError(path, "each line must be a JSON object with 'question' and 'answer'", line)
+            yield line, row
+        return
+    reader = csv.DictReader(io.StringIO(text), delimiter="\t" if str(path).endswith(".tsv") else ",")
+    if not reader.fieldnames or "question" not in reader.fieldnames or "answer" not in reader.fieldnames:
+        raise KnowledgeError(path, "the header must name the columns 'question' and 'answer' (and optionally 'id')", 1)
+    for row in reader:
+        yield reader.line_num, row
+
+
+def load(path) -> KnowledgeBase:
+    """Load a knowledge base from a directory (``intents.yaml`` + ``knowledge/``),
+    an ``intents.yaml`` file (``knowledge/`` beside it), or a FAQ table (.csv/.tsv/.jsonl)."""
+    path = Path(path)
+    if path.suffix.lower() in TABLE_SUFFIXES:
+        return parse_table(read_text(path), str(path))
+    if path.is_dir():
+        intents_path, knowledge_dir = path / "intents.yaml", path / "knowledge"
+    else:
+        intents_path, knowledge_dir = path, path.parent / "knowledge"
+    if not intents_path.exists():
+        raise KnowledgeError(
+            intents_path, "no such file; give a directory with intents.yaml and knowledge/, or a .csv/.tsv/.jsonl FAQ table"
+        )
+    synonyms, intents = parse_intents(read_text(intents_path), str(intents_path))
+    if not knowledge_dir.is_dir():
+        raise KnowledgeError(knowledge_dir, "no such directory: the answers live in knowledge/*.yaml beside intents.yaml")
+    answers = [
+        (str(f), entry)
+        for f in sorted(knowledge_dir.glob("*.yaml"))
+        for entry in parse_answers(read_text(f), str(f))
+    ]
+    return build(str(intents_path), synonyms, intents, answers)
+
+
+def bundled_path() -> Path:
+    """Where the bundled knowledge is: inside the installed package, or the checkout's top level."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "data"
+    if (packaged / "intents.yaml").exists():
+        return packaged
+    return here.parent

@@ -1,0 +1,34 @@
+"""The bot's own words: the text of a clarifying question and of a decline. Pure functions."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+
+def clarify(titles: Sequence[str]) -> str:
+    """Ask which of the close topics was meant, as a numbered list."""
+    choices = "\n".join(f"{n}. {title}" for n, title in enumerate(titles, start=1))
+    named = "と".join(f"「{t}」" for t in titles)
+    return f"{named}のどちらについてのご質問ですか?\n{choices}"
+
+
+def decline(titles: Sequence[str], reason: str | None = None) -> str:
+    """Say plainly that there is no answer, and offer topics that do have one."""
+    head = f"すみません、{reason}。" if reason else "すみません、そのご質問にお答えできる情報がありません。"
+    if not titles:
+        return head
+    choices = "\n".join(f"{n}. {title}" for n, title in enumerate(titles, start=1))
+    return f"{head}\n次のような話題ならお答えできます:\n{choices}"
+
+
+def source_line(answer) -> str | None:
+    """「出典: section / 参考: reference」 for a content answer, None otherwise."""
+    if answer.source is None:
+        return None
+    return f"出典: {answer.source.section} / 参考: {answer.source.reference}"
+
+
+def plain(answer) -> str:
+    """An answer as plain text: the reply, then its source line when it has one."""
+    line = source_line(answer)
+    return f"{answer.text}\n({line})" if line else answer.text

@@ -1,0 +1,87 @@
+"""Parse YAML text into plain values that remember their line numbers.
+
+Parsing only: the caller reads the file. Every failure becomes a KnowledgeError that
+names the file and the line, so a broken knowledge file never ends in a traceback.
+"""
+
+from __future__ import annotations
+
+import yaml
+
+from .errors import KnowledgeError
+
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class Mapping(dict):
+    """A dict from YAML; ``line`` is where it starts, ``lines[key]`` where each key stands."""
+
+    line: int = 0
+
+    def __init__(self):
+        super().__init__()
+        self.lines: dict = {}
+
+
+class Sequence(list):
+    """A list from YAML; ``line`` is where it starts, ``lines[i]`` where each item stands."""
+
+    line: int = 0
+
+    def __init__(self):
+        super().__init__()
+        self.lines: list[int] = []
+
+
+class _Loader(_BaseLoader):
+    pass
+
+
+def _mapping(loader, node):
+    loader.flatten_mapping(node)
+    result = Mapping()
+    result.line = node.start_mark.line + 1
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if not isinstance(key, (str, int, float, bool)) and key is not None:
+            raise KnowledgeError(loader.name, "a key must be plain text", line)
+        if key in result:
+            raise KnowledgeError(
+                loader.name, f"duplicate key {key!r} (first at line {result.lines[key]})", line
+            )
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.lines[key] = line
+    return result
+
+
+def _sequence(loader, node):
+    result = Sequence()
+    result.line = node.start_mark.line + 1
+    for item in node.value:
+        result.append(loader.construct_object(item, deep=True))
+        result.lines.append(item.start_mark.line + 1)
+    return result
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
+
+
+def loads(text: str, path: str):
+    """Parse ``text`` (the contents of ``path``) into Mapping/Sequence/scalars."""
+    loader = _Loader(text)
+    loader.name = str(path)
+    try:
+        return loader.get_single_data()
+    except KnowledgeError:
+        raise
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark else None
+        problem = " ".join(p for p in (e.context, e.problem) if p)
+        raise KnowledgeError(path, f"not valid YAML: {problem}", line) from e
+    except yaml.YAMLError as e:
+        raise KnowledgeError(path, f"not valid YAML: {e}") from e
+    finally:
+        loader.dispose()

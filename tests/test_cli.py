@@ -1,0 +1,154 @@
+import io
+import json
+
+import pytest
+
+from chatbot import cli
+
+from .conftest import SHARED
+
+
+def run(argv, stdin: bytes | None = None, monkeypatch=None):
+    out = io.StringIO()
+    if stdin is not None:
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8"))
+    code = cli.main(argv, out=out)
+    return code, out.getvalue()
+
+
+def test_ask_prints_the_answer_and_its_source(bot):
+    code, out = run(["ask", "裏ももがつる"])
+    assert code == 0
+    assert out.startswith(bot.kb.intent("cramp").answer)
+    assert "出典: 5." in out and "参考: https://" in out
+
+
+@pytest.mark.parametrize("question, intent", [("裏ももがつる", "cramp"), ("前にストレッチは必要?", "stretch_before_training")])
+def test_ask_json(question, intent):
+    code, out = run(["ask", "--json", question])
+    result = json.loads(out)
+    assert code == 0
+    assert (result["intent"], result["status"]) == (intent, "answered")
+    assert 0 <= result["score"] <= 1
+    assert result["candidates"][0]["intent"] == intent and len(result["candidates"]) <= 3
+    assert result["reference"].startswith("https://")
+
+
+def test_ask_joins_words():
+    code, out = run(["ask", "--json", "RDL", "とは"])
+    assert json.loads(out)["question"] == "RDL とは"
+
+
+def test_ask_out_of_scope_declines_and_offers_topics():
+    code, out = run(["ask", "--json", "明日の天気を教えてください"])
+    result = json.loads(out)
+    assert (result["status"], result["intent"]) == ("declined", None)
+    assert "1. " in result["answer"] and "お答えできません" not in result["question"]
+
+
+def test_batch_jsonl_from_stdin_keeps_order_and_bad_lines(monkeypatch, capsys):
+    data = "裏ももがつる\n\n".encode() + b"\xff\n" + "前にストレッチは必要?\n".encode()
+    code, out = run(["batch", "-"], stdin=data, monkeypatch=monkeypatch)
+    records = [json.loads(line) for line in out.splitlines()]
+    assert code == 0
+    assert [r["line"] for r in records] == [1, 2, 3, 4]
+    assert [r["intent"] for r in records] == ["cramp", None, None, "stretch_before_training"]
+    assert [r["status"] for r in records] == ["answered", "declined", "declined", "answered"]
+    assert records[1]["reason"] == "empty line" and "UTF-8" in records[2]["reason"]
+    err = capsys.readouterr().err
+    assert "-:3: not valid UTF-8" in err and "4 questions: 2 answered, 0 clarify, 2 declined (2 unreadable)" in err
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "jsonl"])
+def test_batch_output_formats_to_file(tmp_path, fmt):
+    src = tmp_path / "q.txt"
+    src.write_text("裏ももがつる\nRDLってなに?\n", encoding="utf-8")
+    out = tmp_path / f"out.{fmt}"
+    code, stdout = run(["batch", str(src), "-o", str(out), "--top-k", "2"])
+    text = out.read_text(encoding="utf-8")
+    assert code == 0 and stdout == ""
+    if fmt == "jsonl":
+        records = [json.loads(line) for line in text.splitlines()]
+        assert [r["intent"] for r in records] == ["cramp", "romanian_deadlift"]
+        assert all(len(r["candidates"]) <= 2 for r in records)
+    else:
+        header, first, second = text.splitlines()[:1] + [l for l in text.splitlines()[1:] if l[:1].isdigit()][:2]
+        assert header.split("," if fmt == "csv" else "\t")[:4] == ["line", "question", "intent", "status"]
+        assert "cramp" in first and "romanian_deadlift" in second
+
+
+def test_batch_csv_input_with_question_column(tmp_path):
+    src = tmp_path / "q.csv"
+    src.write_text("id,question\n7,裏ももがつる\n", encoding="utf-8")
+    code, out = run(["batch", str(src)])
+    assert json.loads(out)["intent"] == "cramp"
+
+
+def test_batch_missing_file_is_a_clean_error(tmp_path, capsys):
+    code, out = run(["batch", str(tmp_path / "nope.txt")])
+    assert code == 2 and out == ""
+    assert "nope.txt: cannot read" in capsys.readouterr().err
+
+
+def test_broken_knowledge_base_exits_2_naming_file_and_line(tmp_path, capsys):
+    (tmp_path / "intents.yaml").write_text("intents:\n  - id: a\n    examples: [x\n", encoding="utf-8")
+    code, out = run(["ask", "--kb", str(tmp_path), "裏もも"])
+    err = capsys.readouterr().err
+    assert code == 2 and out == ""
+    assert err.startswith("chatbot: error: ") and "intents.yaml:4: not valid YAML" in err
+    assert "Traceback" not in err
+
+
+def test_kb_faq_table(tmp_path):
+    faq = tmp_path / "faq.csv"
+    faq.write_text("id,question,answer\ngarbage,燃えるゴミは何曜日に出せますか,月曜と木曜です\n"
+                   "pension,年金の手続きはどこでしますか,市役所の窓口です\n", encoding="utf-8")
+    code, out = run(["ask", "--json", "--kb", str(faq), "燃えるゴミの日"])
+    assert json.loads(out)["intent"] == "garbage"
+
+
+def test_chat_reads_lines_when_piped(monkeypatch):
+    code, out = run([], stdin="裏ももがつる\n\n/quit\n天気\n".encode(), monkeypatch=monkeypatch)
+    assert code == 0
+    assert out.count("\n(出典") == 1 and "天気" not in out
+
+
+def test_eval_prints_the_three_figures(tmp_path):
+    labels = tmp_path / "labels.tsv"
+    labels.write_text("intent\tquestion\ncramp\t裏ももがつった\nnone\t今日の天気は?\n", encoding="utf-8")
+    code, out = run(["eval", str(labels)])
+    assert code == 0
+    assert "in-scope answered right: 1/1 = 100.0%" in out
+    assert "out-of-scope declined:   1/1 = 100.0%" in out
+    assert "wrong answers:           0/2 = 0.0%" in out
+
+
+def test_eval_min_accuracy_fails_with_exit_1(tmp_path):
+    labels = tmp_path / "labels.tsv"
+    labels.write_text("cramp\t明日の天気は?\n", encoding="utf-8")
+    code, out = run(["eval", "--json", "--min-accuracy", "0.5", str(labels)])
+    assert code == 1 and json.loads(out)["figures"]["in_scope_accuracy"] == 0.0
+
+
+def test_eval_bad_labels_file(tmp_path, capsys):
+    labels = tmp_path / "labels.tsv"
+    labels.write_text("just one column\n", encoding="utf-8")
+    assert run(["eval", str(labels)])[0] == 2
+    assert "labels.tsv:1: expected 'intent<TAB>question'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", cli.COMMANDS)
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main([command, "--help"])
+    assert info.value.code == 0
+    assert len(capsys.readouterr().out.splitlines()) > 3
+
+
+@pytest.mark.skipif(not (SHARED / "eval" / "dev.tsv").exists(), reason="shared/eval/dev.tsv is not beside the repo")
+def test_dev_set_meets_the_bar():
+    code, out = run(["eval", "--json", str(SHARED / "eval" / "dev.tsv")])
+    figures = json.loads(out)["figures"]
+    assert figures["in_scope_accuracy"] >= 0.95
+    assert figures["out_of_scope_accuracy"] >= 0.90
+    assert figures["wrong_rate"] <= 0.03

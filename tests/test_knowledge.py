@@ -1,0 +1,161 @@
+import textwrap
+
+import pytest
+
+from chatbot import KnowledgeError
+from chatbot.knowledge import load, parse_answers, parse_intents, parse_table
+
+INTENTS = """\
+version: 1
+synonyms:
+  裏もも: [もも裏, うらもも]
+intents:
+  - id: cramp
+    examples:
+      - 裏ももがつる
+      - 足がつった
+  - id: greeting
+    examples: [こんにちは]
+"""
+
+ANSWERS = """\
+- id: cramp
+  title: 裏ももがつる
+  section: "5. よくある質問"
+  reference: https://example.com/ref
+  answer: 水分をとってゆっくり伸ばしましょう。
+- id: greeting
+  title: あいさつ
+  answer: こんにちは。
+"""
+
+
+def make_kb(tmp_path, intents=INTENTS, answers=ANSWERS):
+    (tmp_path / "intents.yaml").write_text(intents, encoding="utf-8")
+    (tmp_path / "knowledge").mkdir(exist_ok=True)
+    (tmp_path / "knowledge" / "a.yaml").write_text(answers, encoding="utf-8")
+    return tmp_path
+
+
+def test_load_directory(tmp_path):
+    kb = load(make_kb(tmp_path))
+    assert [i.id for i in kb.intents] == ["cramp", "greeting"]
+    cramp = kb.intent("cramp")
+    assert cramp.examples == ("裏ももがつる", "足がつった")
+    assert cramp.source.section == "5. よくある質問"
+    assert kb.intent("greeting").source is None
+    assert kb.synonyms == {"裏もも": ("もも裏", "うらもも")}
+
+
+def test_load_intents_file_finds_knowledge_beside_it(tmp_path):
+    kb = load(make_kb(tmp_path) / "intents.yaml")
+    assert len(kb.intents) == 2
+
+
+def error_of(call):
+    with pytest.raises(KnowledgeError) as info:
+        call()
+    return info.value
+
+
+@pytest.mark.parametrize(
+    "text, line, words",
+    [
+        ("intents:\n  - id: a\n    examples: [x\n", 4, "not valid YAML"),
+        ("intents:\n  - id: a\n    exmaples: [x]\n", 3, "unknown key 'exmaples'"),
+        ("intents:\n  - id: a\n    examples: []\n", 2, "'examples' must be a non-empty list"),
+        ("intents:\n  - id: a\n    examples: [x]\n  - id: a\n    examples: [y]\n", 4, "defined twice (first at line 2)"),
+        ("intents:\n  - examples: [x]\n", 2, "'id' must be non-empty text"),
+        ("intents:\n  - id: a\n    examples:\n      - x\n      - ''\n", 5, "each example must be non-empty text"),
+        ("intents:\n  - id: a\n    id: b\n    examples: [x]\n", 3, "duplicate key 'id'"),
+        ("- just a list\n", 1, "expected a mapping with an 'intents:' list"),
+        ("synonyms: [a]\nintents: []\n", 1, "'synonyms' must map"),
+    ],
+)
+def test_parse_intents_errors_name_the_line(text, line, words):
+    error = error_of(lambda: parse_intents(text, "intents.yaml"))
+    assert error.path == "intents.yaml"
+    assert error.line == line
+    assert words in error.message
+    assert str(error).startswith(f"intents.yaml:{line}: ")
+
+
+@pytest.mark.parametrize(
+    "text, line, words",
+    [
+        ("- id: a\n  title: t\n", 1, "'answer' must be non-empty text"),
+        ("- id: a\n  title: t\n  answer: x\n  section: s\n", 1, "'reference' must be non-empty text"),
+        ("- id: a\n  title: t\n  answer: x\n  colour: red\n", 4, "unknown key 'colour'"),
+        ("id: a\n", 1, "expected a list of answers"),
+    ],
+)
+def test_parse_answers_errors_name_the_line(text, line, words):
+    error = error_of(lambda: parse_answers(text, "k.yaml"))
+    assert (error.line, words in error.message) == (line, True)
+
+
+def test_intent_without_answer(tmp_path):
+    intents = INTENTS + "  - id: thanks\n    examples: [ありがとう]\n"
+    error = error_of(lambda: load(make_kb(tmp_path, intents=intents)))
+    assert error.path.endswith("intents.yaml") and error.line == 11
+    assert "intent 'thanks' has no answer" in error.message
+
+
+def test_answer_without_intent(tmp_path):
+    answers = ANSWERS + "- id: orphan\n  title: t\n  answer: x\n"
+    error = error_of(lambda: load(make_kb(tmp_path, answers=answers)))
+    assert error.path.endswith("a.yaml") and error.line == 9
+    assert "answer 'orphan' has no intent" in error.message
+
+
+def test_answer_defined_twice_across_files(tmp_path):
+    make_kb(tmp_path)
+    (tmp_path / "knowledge" / "b.yaml").write_text("- id: cramp\n  title: t\n  answer: x\n", encoding="utf-8")
+    error = error_of(lambda: load(tmp_path))
+    assert error.path.endswith("b.yaml") and "defined twice" in error.message
+
+
+def test_invalid_utf8_names_the_line(tmp_path):
+    make_kb(tmp_path)
+    (tmp_path / "intents.yaml").write_bytes(INTENTS.encode() + b"  - id: x\n    examples: [\xff\xfe]\n")
+    error = error_of(lambda: load(tmp_path))
+    assert error.line == 12 and "not valid UTF-8" in error.message
+
+
+def test_missing_files(tmp_path):
+    assert "no such file" in error_of(lambda: load(tmp_path)).message
+    (tmp_path / "intents.yaml").write_text(INTENTS, encoding="utf-8")
+    assert "knowledge" in error_of(lambda: load(tmp_path)).message
+
+
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        ("faq.csv", "id,question,answer\nbin,ゴミの出し方は,月曜です\nbin,ゴミはいつ出す,\n,年金の手続き,窓口へ\n"),
+        ("faq.tsv", "id\tquestion\tanswer\nbin\tゴミの出し方は\t月曜です\nbin\tゴミはいつ出す\t\n\t年金の手続き\t窓口へ\n"),
+        (
+            "faq.jsonl",
+            '{"id": "bin", "question": "ゴミの出し方は", "answer": "月曜です"}\n'
+            '{"id": "bin", "question": "ゴミはいつ出す"}\n'
+            '{"question": "年金の手続き", "answer": "窓口へ"}\n',
+        ),
+    ],
+)
+def test_faq_tables(name, text):
+    kb = parse_table(text, name)
+    assert [i.id for i in kb.intents] == ["bin", "3"]
+    assert kb.intent("bin").examples == ("ゴミの出し方は", "ゴミはいつ出す")
+    assert kb.intent("bin").answer == "月曜です"
+
+
+@pytest.mark.parametrize(
+    "name, text, words",
+    [
+        ("faq.csv", "q,a\nx,y\n", "must name the columns 'question' and 'answer'"),
+        ("faq.jsonl", '{"question": "x", "answer": "y"}\nnot json\n', "not valid JSON"),
+        ("faq.csv", "question,answer\nx,\n", "has no 'answer'"),
+        ("faq.csv", "question,answer\n", "no rows"),
+    ],
+)
+def test_faq_table_errors(name, text, words):
+    assert words in error_of(lambda: parse_table(text, name)).message

@@ -1,0 +1,56 @@
+import pytest
+
+from chatbot.text import Analyzer, fold, to_hiragana, to_katakana
+
+
+@pytest.fixture(scope="module")
+def analyzer():
+    return Analyzer({"裏もも": ["もも裏", "太ももの裏", "うらもも", "ハムストリングス"], "攣った": ["つった"]})
+
+
+@pytest.mark.parametrize(
+    "text, folded",
+    [
+        ("ｽﾄﾚｯﾁ", "ストレッチ"),
+        ("ＲＤＬ", "rdl"),
+        ("  裏もも   つる  ", "裏もも つる"),
+        ("裏ももがつる笑", "裏ももがつる"),
+        ("裏ももがつるwww", "裏ももがつる"),
+        ("つる！！", "つる"),
+        ("www", "www"),
+    ],
+)
+def test_fold(text, folded):
+    assert fold(text) == folded
+
+
+def test_kana_folding_round_trip():
+    assert to_katakana("すとれっち") == "ストレッチ"
+    assert to_hiragana("ストレッチ") == "すとれっち"
+
+
+@pytest.mark.parametrize(
+    "variant",
+    ["もも裏がつる", "太ももの裏がつる", "うらももがつる", "ウラモモがつる", "ハムストリングスがつる"],
+)
+def test_synonyms_are_rewritten_before_tokenizing(analyzer, variant):
+    assert analyzer.analyze(variant).text == "裏ももがつる"
+
+
+@pytest.mark.parametrize("a, b", [("攣る", "つる"), ("攣った", "つる"), ("足がつった", "攣る"), ("つっちゃった", "つる"), ("裏腿", "裏もも")])
+def test_inflections_and_spellings_share_a_reading(analyzer, a, b):
+    assert {w.reading for w in analyzer.analyze(a).words} & {w.reading for w in analyzer.analyze(b).words}
+
+
+def test_particles_and_symbols_are_not_words(analyzer):
+    words = [w.form for w in analyzer.analyze("ストレッチは必要?").words]
+    assert words == ["ストレッチ", "必要"]
+
+
+def test_reading_covers_whole_text(analyzer):
+    assert analyzer.analyze("すとれっちはひつよう").reading == "ストレッチハヒツヨウ"
+
+
+def test_filler_words_weigh_less(analyzer):
+    weights = {w.form: w.weight for w in analyzer.analyze("ストレッチを教えて").words}
+    assert weights["ストレッチ"] > weights["教える"]
