@@ -7,7 +7,7 @@ from pathlib import Path
 
 from . import knowledge, replies
 from .decide import DEFAULT, Thresholds, decide
-from .index import Index, Scored
+from .index import Index, Scored, Weights
 from .models import ANSWERED, CLARIFY, DECLINED, Answer, Candidate, KnowledgeBase
 from .text import Analyzer
 
@@ -24,11 +24,13 @@ class Bot:
     'cramp'
     """
 
-    def __init__(self, kb: KnowledgeBase | None = None, *, thresholds: Thresholds = DEFAULT):
+    def __init__(
+        self, kb: KnowledgeBase | None = None, *, thresholds: Thresholds = DEFAULT, weights: Weights = Weights()
+    ):
         self.kb = kb if kb is not None else knowledge.load(knowledge.bundled_path())
         self.thresholds = thresholds
-        self.analyzer = Analyzer(self.kb.synonyms)
-        self.index = Index(self.kb, self.analyzer)
+        self.analyzer = Analyzer(self.kb.synonyms, (q for i in self.kb.intents for q in i.examples))
+        self.index = Index(self.kb, self.analyzer, weights)
 
     @classmethod
     def from_path(cls, path: str | Path, **options) -> "Bot":
@@ -38,7 +40,7 @@ class Bot:
 
     def rank(self, question: str) -> list[Scored]:
         """Every intent that shares evidence with the question, best first."""
-        return self.index.rank(self.analyzer.analyze(question))
+        return self.index.rank(self.analyzer.variants(question))
 
     def answer(self, question: str) -> Answer:
         problem = self._unusable(question)

@@ -22,13 +22,26 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from .models import KnowledgeBase
-from .text import Analysis, Analyzer
+from .text import Analysis, Analyzer, to_katakana
 
-WORD_WEIGHT = 0.55
-READING_WEIGHT = 0.3
-FUZZ_WEIGHT = 0.15
 TYPO_CUTOFF = 80  # rapidfuzz ratio for an unknown word to count as a misspelt known one
 TYPO_MIN_LENGTH = 3
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How the evidence is combined. An example's score is ``words*w + reading*r + fuzz*f``;
+    an intent's is ``(1 - topic)`` times its best example's plus ``topic`` times the cosine
+    against all its examples and its answer together (the answer's words at ``answer``)."""
+
+    words: float = 0.65
+    reading: float = 0.2
+    fuzz: float = 0.15
+    topic: float = 0.2
+    answer: float = 0.3
+    unknown_noun: float = 2.5  # how much more an unknown noun weighs than the rarest known word
+    lean: float = 0.6  # 0.5: cosine; higher: forgive a question the words an example lacks
+    topic_lean: float = 0.3
 
 
 @dataclass(frozen=True)
@@ -80,7 +93,10 @@ class _Space:
     def weight(self, feature: str) -> float:
         return self.idf.get(feature, self.unknown_idf)
 
-    def cosines(self, query: dict[str, float]) -> dict[int, float]:
+    def similarities(self, query: dict[str, float], lean: float = 0.5) -> dict[int, float]:
+        """Each document's similarity to the query: the weighted share of the query it covers
+        and the share of itself the query covers, combined as ``query^(1-lean) * doc^lean``
+        (``lean`` 0.5 is the cosine). Only documents sharing a feature are returned."""
         dots: dict[int, float] = defaultdict(float)
         total = 0.0
         for feature, factor in query.items():
@@ -90,16 +106,19 @@ class _Space:
                 dots[doc] += weight * doc_weight
         if not total:
             return {}
-        norm = math.sqrt(total)
-        return {doc: dot / (norm * self.norms[doc]) for doc, dot in dots.items()}
+        return {
+            doc: min(1.0, (dot / total) ** (1 - lean) * (dot / self.norms[doc] ** 2) ** lean)
+            for doc, dot in dots.items()
+        }
 
 
 class Index:
     """Every example question of a knowledge base, analyzed once."""
 
-    def __init__(self, kb: KnowledgeBase, analyzer: Analyzer):
+    def __init__(self, kb: KnowledgeBase, analyzer: Analyzer, weights: Weights = Weights()):
         self.kb = kb
         self.analyzer = analyzer
+        self.weights = weights
         self.owner: list[int] = []
         self.examples: list[str] = []
         analyses: list[Analysis] = []
@@ -109,21 +128,30 @@ class Index:
                 self.examples.append(example)
                 analyses.append(analyzer.analyze(example))
         n = len(kb.intents)
-        self.words = _Space([_word_features(a) for a in analyses], self.owner, n)
+        features = [_word_features(a) for a in analyses]
+        self.words = _Space(features, self.owner, n)
         self.readings = _Space([dict.fromkeys(_bigrams(a.reading), 1.0) for a in analyses], self.owner, n)
         self.keys = [a.key for a in analyses]
-        # Known words by reading, to repair misspelt words in questions.
+        topics: list[dict[str, float]] = [{} for _ in kb.intents]
+        for i, intent in enumerate(kb.intents):
+            for text in (intent.title, intent.answer):
+                for feature, factor in _word_features(analyzer.analyze(text)).items():
+                    topics[i][feature] = max(topics[i].get(feature, 0.0), factor * weights.answer)
+        for owner, doc in zip(self.owner, features):
+            for feature, factor in doc.items():
+                topics[owner][feature] = max(topics[owner].get(feature, 0.0), factor)
+        self.topics = _Space(topics, list(range(n)), n)
+        # Known words by reading, to repair misspelt words in questions: the examples'
+        # words, and the variants of single-word synonyms (ハムストリングズ → 裏もも).
         self.vocabulary: dict[str, tuple[str, ...]] = {}
         for a in analyses:
             for word in a.words:
                 self.vocabulary.setdefault(word.reading, ("w:" + word.form, "r:" + word.reading))
         for canonical, variants in kb.synonyms.items():
-            for feature_source in (self.analyzer.analyze(canonical),):
-                if len(feature_source.words) == 1:
-                    word = feature_source.words[0]
-                    for variant in variants:
-                        reading = self.analyzer.analyze(variant).reading
-                        self.vocabulary.setdefault(reading, ("w:" + word.form, "r:" + word.reading))
+            words = analyzer.analyze(canonical).words
+            if len(words) == 1:
+                for variant in variants:
+                    self.vocabulary.setdefault(to_katakana(variant), ("w:" + words[0].form, "r:" + words[0].reading))
         self._readings = list(self.vocabulary)
 
     def query_features(self, analysis: Analysis) -> dict[str, float]:
@@ -132,32 +160,50 @@ class Index:
         for word in analysis.words:
             mine = ("w:" + word.form, "r:" + word.reading)
             factor = word.weight
-            if not any(f in self.words.idf for f in mine) and len(word.reading) >= TYPO_MIN_LENGTH:
-                match = process.extractOne(
-                    word.reading, self._readings, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF
-                )
+            if not any(f in self.words.idf for f in mine):
+                match = None
+                if len(word.reading) >= TYPO_MIN_LENGTH:
+                    match = process.extractOne(
+                        word.reading, self._readings, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF
+                    )
                 if match is not None:
                     mine = self.vocabulary[match[0]]
                     factor *= match[1] / 100
+                elif word.noun:  # an unknown thing named (腹筋, 首) is a topic we do not have
+                    factor *= self.weights.unknown_noun
             for feature in mine:
                 features[feature] = max(features.get(feature, 0.0), factor)
         return features
 
-    def rank(self, analysis: Analysis) -> list[Scored]:
-        """Intents that share any evidence with the question, best first."""
-        words = self.words.cosines(self.query_features(analysis))
-        readings = self.readings.cosines(dict.fromkeys(_bigrams(analysis.reading), 1.0))
+    def rank(self, analyses: list[Analysis]) -> list[Scored]:
+        """Intents that share any evidence with any reading of the question, best first."""
+        best: dict[int, Scored] = {}
+        for analysis in analyses:
+            for scored in self._rank_one(analysis):
+                if scored.intent not in best or scored.score > best[scored.intent].score:
+                    best[scored.intent] = scored
+        return sorted(best.values(), key=lambda s: -s.score)
+
+    def _rank_one(self, analysis: Analysis) -> list[Scored]:
+        query = self.query_features(analysis)
+        words = self.words.similarities(query, self.weights.lean)
+        readings = self.readings.similarities(dict.fromkeys(_bigrams(analysis.reading), 1.0), self.weights.lean)
+        topics = self.topics.similarities(query, self.weights.topic_lean)
         shortlist = sorted(set(words) | {d for d, s in readings.items() if s > 0.1})
         fuzzed = {}
         if shortlist and analysis.key:
             choices = {d: self.keys[d] for d in shortlist}
             for _, score, d in process.extract(analysis.key, choices, scorer=fuzz.ratio, limit=None):
                 fuzzed[d] = score / 100
+        k = self.weights
         best: dict[int, Scored] = {}
         for d in shortlist:
             w, r, f = words.get(d, 0.0), readings.get(d, 0.0), fuzzed.get(d, 0.0)
-            score = WORD_WEIGHT * w + READING_WEIGHT * r + FUZZ_WEIGHT * f
             owner = self.owner[d]
+            if query:
+                score = (1 - k.topic) * (k.words * w + k.reading * r + k.fuzz * f) + k.topic * topics.get(owner, 0.0)
+            else:  # no content word at all (じゃあね, 終わります): only the reading can tell
+                score = r
             if owner not in best or score > best[owner].score:
                 best[owner] = Scored(owner, min(score, 1.0), self.examples[d], w, r, f)
-        return sorted(best.values(), key=lambda s: -s.score)
+        return list(best.values())

@@ -1,10 +1,10 @@
 """Japanese text → the pieces the matcher compares.
 
-SudachiPy is loaded once per Analyzer; each call costs one tokenization. A question
-becomes an Analysis: content words (each with its normalized form and the reading of
-its dictionary form, so 攣る/つる and つった/つっちゃった meet) and the katakana
-reading of the whole text (so the meaning survives when Sudachi mis-splits a long
-hiragana run).
+SudachiPy is loaded once per Analyzer; a question costs one tokenization (two when it
+has no kanji, see ``variants``). A text becomes an Analysis: content words (each with
+its normalized form and the reading of its dictionary form, so 攣る/つる and
+つった/つっちゃった meet) and the katakana reading of the whole text (so the meaning
+survives when Sudachi mis-splits a long hiragana run).
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from . import romaji
 
 # Parts of speech that carry meaning. Particles, auxiliaries and symbols do not.
 CONTENT_POS = {"名詞", "動詞", "形容詞", "形状詞", "副詞", "代名詞", "感動詞", "接頭辞", "接尾辞"}
 # Words that occur in any kind of question and say little about its topic
-# (normalized forms). They still count, at a fraction of their weight.
+# (normalized or dictionary forms). They still count, at a fraction of their weight.
 FILLER = frozenset(
     """
     何 どう 如何 どれ 此れ 其れ あれ 私 僕 俺 自分 方 事 物 感じ 時 今 最近 ちょっと 一寸
@@ -29,15 +29,26 @@ FILLER = frozenset(
     """.split()
 )
 FILLER_WEIGHT = 0.3
+MIN_SPELLING = 2  # shortest hiragana reading spelt back (腰 こし, 膝 ひざ, ジム じむ)
 
 _TRAILING_NOISE = re.compile(r"(?<=[^\x00-\x7f])(?:w+|笑+|草)+$")
 _SPACES = re.compile(r"\s+")
 _HIRAGANA = re.compile(r"[ぁ-ゖ]")
 _KANA = re.compile(r"[ぁ-ゖァ-ヺー]+")
+_HIRAGANA_RUN = re.compile(r"[ぁ-ゖー]+")
+_KANJI = re.compile(r"[\u3400-\u9fff々]")
+_KANJI_OR_KATAKANA = re.compile(r"[\u3400-\u9fff々ァ-ヺ]")
+# Kana that people (and romaji) spell interchangeably: compared as one.
+_KANA_FOLD = str.maketrans("づぢを", "ずじお")
+_VOWEL_OF = {}
+for _kana, _vowel in (("あかがさざただなはばぱまやらわぁゃ", "あ"), ("いきぎしじちぢにひびぴみりぃ", "い"),
+                      ("うくぐすずつづぬふぶぷむゆるぅゅゔ", "う"), ("えけげせぜてでねへべぺめれぇ", "え"),
+                      ("おこごそぞとどのほぼぽもよろをぉょ", "お")):
+    _VOWEL_OF.update(dict.fromkeys(_kana, _vowel))
 
 
 def fold(text: str) -> str:
-    """NFKC (full/half width), lower case, spaces squeezed, chat noise (笑, www) dropped."""
+    """NFKC (full/half width), lower case, spaces squeezed, chat noise (笑, www, !!) dropped."""
     text = unicodedata.normalize("NFKC", text).lower()
     text = _SPACES.sub(" ", text).strip()
     text = _TRAILING_NOISE.sub("", text.rstrip(" !?.。!?…~〜ー")).strip() or text
@@ -52,6 +63,17 @@ def to_katakana(text: str) -> str:
     return _HIRAGANA.sub(lambda m: chr(ord(m.group()) + 0x60), text)
 
 
+def kana_key(text: str) -> str:
+    """Hiragana with interchangeable kana folded; as long as ``text``, so spans line up."""
+    return to_hiragana(text).translate(_KANA_FOLD)
+
+
+def spellings(kana: str) -> set[str]:
+    """Ways a kana word gets typed: as is, long vowel mark dropped, or spelt out (ルーマニアン: るうまにあん)."""
+    spelt_out = "".join(_VOWEL_OF.get(p, "") if c == "ー" else c for p, c in zip(" " + kana, kana))
+    return {kana, kana.replace("ー", ""), spelt_out}
+
+
 @dataclass(frozen=True)
 class Word:
     """A content word: Sudachi's normalized form, the reading of its dictionary form."""
@@ -59,11 +81,12 @@ class Word:
     form: str
     reading: str
     weight: float = 1.0
+    noun: bool = False
 
 
 @dataclass(frozen=True)
 class Analysis:
-    text: str  # folded, romaji turned to kana, synonyms rewritten
+    text: str  # the normalized text that was tokenized
     words: tuple[Word, ...]
     reading: str  # katakana reading of the whole text, symbols dropped
 
@@ -76,20 +99,36 @@ class Analysis:
 class Analyzer:
     """Normalizes and tokenizes Japanese. Build once (it loads the dictionary); call often."""
 
-    def __init__(self, synonyms: Mapping[str, Sequence[str]] | None = None):
+    def __init__(self, synonyms: Mapping[str, Sequence[str]] | None = None, vocabulary: Iterable[str] = ()):
+        """``synonyms``: canonical word → variants, rewritten before tokenizing.
+        ``vocabulary``: texts (the example questions) whose kanji and katakana words are
+        learnt by reading, so that the same words typed in hiragana are spelt back."""
         from sudachipy import Dictionary, SplitMode
 
         self._dictionary = Dictionary(dict="core")
         self._mode = SplitMode.C
         self._local = threading.local()
-        self._rewrites: dict[str, str] = {}
+        rewrites: dict[str, str] = {}
         for canonical, variants in (synonyms or {}).items():
             for variant in variants:
-                key = to_hiragana(fold(variant))
-                if key and key != to_hiragana(fold(canonical)):
-                    self._rewrites[key] = fold(canonical)
-        alternatives = sorted(self._rewrites, key=len, reverse=True)
-        self._rewrite_re = re.compile("|".join(map(re.escape, alternatives))) if alternatives else None
+                for key in spellings(kana_key(fold(variant))):
+                    if key and key != kana_key(fold(canonical)):
+                        rewrites.setdefault(key, fold(canonical))
+        self._rewrites = _Replacer(rewrites)
+        learnt: dict[str, str] = {}  # hiragana spelling → kanji/katakana surface
+        for text in vocabulary:
+            for m in self._tokenizer().tokenize(self._rewrites(romaji.to_kana(fold(text)))):
+                kana = kana_key(m.reading_form())
+                if (
+                    m.part_of_speech()[0] in CONTENT_POS
+                    and m.normalized_form() not in FILLER
+                    and _KANJI_OR_KATAKANA.search(m.surface())
+                    and _HIRAGANA_RUN.fullmatch(kana)
+                ):
+                    for spelling in spellings(kana):
+                        if len(spelling) >= MIN_SPELLING:
+                            learnt.setdefault(spelling, m.surface())
+        self._respell = _Replacer(learnt)
 
     def _tokenizer(self):
         tokenizer = getattr(self._local, "tokenizer", None)
@@ -97,21 +136,25 @@ class Analyzer:
             tokenizer = self._local.tokenizer = self._dictionary.tokenizer(mode=self._mode)
         return tokenizer
 
-    def rewrite(self, text: str) -> str:
-        """Replace synonym variants (matched kana-insensitively) with their canonical word."""
-        if self._rewrite_re is None:
-            return text
-        key = to_hiragana(text)  # same length as text: spans line up
-        out, last = [], 0
-        for m in self._rewrite_re.finditer(key):
-            out.append(text[last : m.start()])
-            out.append(self._rewrites[m.group()])
-            last = m.end()
-        out.append(text[last:])
-        return "".join(out)
+    def normalize(self, text: str) -> str:
+        """Folded, romaji turned to kana, synonym variants rewritten to their canonical word."""
+        return self._rewrites(romaji.to_kana(fold(text)))
+
+    def variants(self, text: str) -> list[Analysis]:
+        """The analysis of ``text``; for text with no kanji (typed without converting),
+        also the analysis with known words spelt back (すとれっちはひつよう → ストレッチは必要)."""
+        kana = romaji.to_kana(fold(text))
+        result = [self.analyze(text)]
+        if not _KANJI.search(kana):
+            respelt = self._rewrites(self._respell(kana, only=_HIRAGANA_RUN))
+            if respelt != result[0].text:
+                result.append(self._analyze_normalized(respelt))
+        return result
 
     def analyze(self, text: str) -> Analysis:
-        text = self.rewrite(romaji.to_kana(fold(text)))
+        return self._analyze_normalized(self.normalize(text))
+
+    def _analyze_normalized(self, text: str) -> Analysis:
         words, reading = [], []
         for m in self._tokenizer().tokenize(text):
             pos = m.part_of_speech()
@@ -120,10 +163,34 @@ class Analyzer:
                     reading.append(m.surface())
                 continue
             reading.append(m.reading_form())
-            if pos[0] not in CONTENT_POS or pos[1] == "非自立可能" or pos[1] == "数詞":
+            if pos[0] not in CONTENT_POS or pos[1] in ("非自立可能", "数詞"):
                 continue
             form = m.normalized_form()
             lemma_reading = to_katakana(m.dictionary_form_morpheme().reading_form()) or form
             weight = FILLER_WEIGHT if form in FILLER or m.dictionary_form() in FILLER else 1.0
-            words.append(Word(form, lemma_reading, weight))
+            words.append(Word(form, lemma_reading, weight, pos[0] == "名詞" and pos[1] != "数詞"))
         return Analysis(text, tuple(words), to_katakana("".join(reading)))
+
+
+class _Replacer:
+    """Replaces known words in a text, matched on ``kana_key`` (kana-insensitive), longest first."""
+
+    def __init__(self, table: Mapping[str, str]):
+        self.table = dict(table)
+        alternatives = sorted(self.table, key=len, reverse=True)
+        self.pattern = re.compile("|".join(map(re.escape, alternatives))) if alternatives else None
+
+    def __call__(self, text: str, only: re.Pattern | None = None) -> str:
+        """``only``: replace just inside the stretches of text this pattern matches."""
+        if self.pattern is None:
+            return text
+        if only is not None:
+            return only.sub(lambda m: self(m.group()), text)
+        key = kana_key(text)
+        out, last = [], 0
+        for m in self.pattern.finditer(key):
+            out.append(text[last : m.start()])
+            out.append(self.table[m.group()])
+            last = m.end()
+        out.append(text[last:])
+        return "".join(out)
