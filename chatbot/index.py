@@ -16,6 +16,7 @@ question, combined per example and maxed per intent:
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ from .text import Analysis, Analyzer, to_katakana
 
 TYPO_CUTOFF = 80  # rapidfuzz ratio for an unknown word to count as a misspelt known one
 TYPO_MIN_LENGTH = 3
+_KANJI = re.compile(r"[\u3400-\u9fff々]")
 
 
 @dataclass(frozen=True)
@@ -144,9 +146,12 @@ class Index:
         # Known words by reading, to repair misspelt words in questions: the examples'
         # words, and the variants of single-word synonyms (ハムストリングズ → 裏もも).
         self.vocabulary: dict[str, tuple[str, ...]] = {}
+        self.kana_readings: set[str] = set()  # readings of words the examples spell in kana
         for a in analyses:
             for word in a.words:
                 self.vocabulary.setdefault(word.reading, ("w:" + word.form, "r:" + word.reading))
+                if not _KANJI.search(word.form):
+                    self.kana_readings.add(word.reading)
         for canonical, variants in kb.synonyms.items():
             words = analyzer.analyze(canonical).words
             if len(words) == 1:
@@ -160,7 +165,10 @@ class Index:
         for word in analysis.words:
             mine = ("w:" + word.form, "r:" + word.reading)
             factor = word.weight
-            if not any(f in self.words.idf for f in mine):
+            if mine[0] not in self.words.idf and not (
+                mine[1] in self.words.idf and (word.reading in self.kana_readings or not _KANJI.search(word.form))
+            ):  # neither the word nor a kana spelling of it is known (肩 is not 方 for sharing カタ)
+                mine = (mine[0], "?" + mine[1])
                 match = None
                 if len(word.reading) >= TYPO_MIN_LENGTH:
                     match = process.extractOne(
