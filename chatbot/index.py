@@ -177,7 +177,9 @@ class Index:
                 if match is not None:
                     mine = self.vocabulary[match[0]]
                     factor *= match[1] / 100
-                elif word.noun:  # an unknown thing named (腹筋, 首) is a topic we do not have
+                elif word.noun and mine[0] not in self.topics.idf:
+                    # a thing named that neither the examples nor the answers mention (腹筋, 首):
+                    # a topic we do not have
                     factor *= self.weights.unknown_noun
             for feature in mine:
                 features[feature] = max(features.get(feature, 0.0), factor)
