@@ -12,8 +12,8 @@ class Thresholds:
     """``answer``: the least score that answers. ``margin``: when the runner-up is this close
     to the top (and itself at least ``clarify``), the bot asks which was meant."""
 
-    answer: float = 0.45
-    clarify: float = 0.4
+    answer: float = 0.4
+    clarify: float = 0.35
     margin: float = 0.04
 
 

@@ -36,13 +36,13 @@ class Weights:
     an intent's is ``(1 - topic)`` times its best example's plus ``topic`` times the cosine
     against all its examples and its answer together (the answer's words at ``answer``)."""
 
-    words: float = 0.65
-    reading: float = 0.2
+    words: float = 0.55
+    reading: float = 0.3
     fuzz: float = 0.15
-    topic: float = 0.2
+    topic: float = 0.3
     answer: float = 0.3
     unknown_noun: float = 2.5  # how much more an unknown noun weighs than the rarest known word
-    lean: float = 0.6  # 0.5: cosine; higher: forgive a question the words an example lacks
+    lean: float = 0.5  # 0.5: cosine; higher: forgive a question the words an example lacks
     topic_lean: float = 0.3
 
 
