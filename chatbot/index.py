@@ -148,10 +148,15 @@ class Index:
         self.vocabulary: dict[str, tuple[str, ...]] = {}
         self.kana_readings: set[str] = set()  # readings of words the examples spell in kana
         for a in analyses:
-            for word in a.words:
-                self.vocabulary.setdefault(word.reading, ("w:" + word.form, "r:" + word.reading))
+            for word, after in zip(a.words, a.words[1:] + (None,)):
+                mine = ("w:" + word.form, "r:" + word.reading)
+                self.vocabulary.setdefault(word.reading, mine)
                 if not _KANJI.search(word.form):
                     self.kana_readings.add(word.reading)
+                if after is not None and not _KANJI.search(word.form + after.form):
+                    # Sudachi splits some compounds (ヒップ|リフト): a typo in one (ヒップリフド) is one word
+                    pair = mine + ("w:" + after.form, "r:" + after.reading)
+                    self.vocabulary.setdefault(word.reading + after.reading, pair)
         for canonical, variants in kb.synonyms.items():
             words = analyzer.analyze(canonical).words
             if len(words) == 1:

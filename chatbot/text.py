@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, Mapping, Sequence
 
 from . import romaji
@@ -29,6 +29,7 @@ FILLER = frozenset(
     """.split()
 )
 FILLER_WEIGHT = 0.3
+LEAD_IN_WEIGHT = 0.4
 MIN_SPELLING = 2  # shortest hiragana reading spelt back (腰 こし, 膝 ひざ, ジム じむ)
 
 _TRAILING_NOISE = re.compile(r"(?<=[^\x00-\x7f])(?:w+|笑+|草)+$")
@@ -36,6 +37,7 @@ _SPACES = re.compile(r"\s+")
 _HIRAGANA = re.compile(r"[ぁ-ゖ]")
 _KANA = re.compile(r"[ぁ-ゖァ-ヺー]+")
 _HIRAGANA_RUN = re.compile(r"[ぁ-ゖー]+")
+_ONE_KANA = re.compile(r"[ァ-ヺ]")
 _KANJI = re.compile(r"[\u3400-\u9fff々]")
 _KANJI_OR_KATAKANA = re.compile(r"[\u3400-\u9fff々ァ-ヺ]")
 # Kana that people (and romaji) spell interchangeably: compared as one.
@@ -89,6 +91,7 @@ class Analysis:
     text: str  # the normalized text that was tokenized
     words: tuple[Word, ...]
     reading: str  # katakana reading of the whole text, symbols dropped
+    lead_in: int = 0  # how many of the words come before the last clause (、。)
 
     @property
     def key(self) -> str:
@@ -141,35 +144,46 @@ class Analyzer:
         return self._rewrites(romaji.to_kana(fold(text)))
 
     def variants(self, text: str) -> list[Analysis]:
-        """The analysis of ``text``; for text with no kanji (typed without converting),
-        also the analysis with known words spelt back (すとれっちはひつよう → ストレッチは必要)."""
+        """Readings of ``text`` worth matching, the plain analysis first. Text with no kanji
+        (typed without converting) is also read with known words spelt back
+        (すとれっちはひつよう → ストレッチは必要); text with a lead-in before its last clause
+        (「最近ジムに通い始めたのですが、…」) is also read with the lead-in weighing less."""
         kana = romaji.to_kana(fold(text))
-        result = [self.analyze(text)]
+        plain = self.analyze(text)
+        result = [plain]
         if not _KANJI.search(kana):
             respelt = self._rewrites(self._respell(kana, only=_HIRAGANA_RUN))
-            if respelt != result[0].text:
+            if respelt != plain.text:
                 result.append(self._analyze_normalized(respelt))
+        if plain.lead_in and plain.lead_in < len(plain.words):
+            words = tuple(
+                replace(w, weight=w.weight * LEAD_IN_WEIGHT) if i < plain.lead_in else w
+                for i, w in enumerate(plain.words)
+            )
+            result.append(replace(plain, words=words))
         return result
 
     def analyze(self, text: str) -> Analysis:
         return self._analyze_normalized(self.normalize(text))
 
     def _analyze_normalized(self, text: str) -> Analysis:
-        words, reading = [], []
+        words, reading, lead_in = [], [], 0
         for m in self._tokenizer().tokenize(text):
             pos = m.part_of_speech()
             if pos[0] in ("補助記号", "空白", "記号"):
                 if _KANA.fullmatch(m.surface()):  # a stray っ or ー still belongs to the reading
                     reading.append(m.surface())
+                elif pos[1] in ("句点", "読点"):  # the words so far are a lead-in to what follows
+                    lead_in = len(words)
                 continue
             reading.append(m.reading_form())
-            if pos[0] not in CONTENT_POS or pos[1] in ("非自立可能", "数詞"):
-                continue
+            if pos[0] not in CONTENT_POS or pos[1] in ("非自立可能", "数詞") or _ONE_KANA.fullmatch(m.surface()):
+                continue  # a lone kana is what is left of a mis-split (ハムストリング|ズ), not a word
             form = m.normalized_form()
             lemma_reading = to_katakana(m.dictionary_form_morpheme().reading_form()) or form
             weight = FILLER_WEIGHT if form in FILLER or m.dictionary_form() in FILLER else 1.0
             words.append(Word(form, lemma_reading, weight, pos[0] == "名詞" and pos[1] != "数詞"))
-        return Analysis(text, tuple(words), to_katakana("".join(reading)))
+        return Analysis(text, tuple(words), to_katakana("".join(reading)), lead_in)
 
 
 class _Replacer:
