@@ -1,7 +1,8 @@
 """The searchable index of a knowledge base: built once, then ``rank(analysis)`` per question.
 
 Three kinds of evidence, each a similarity in 0-1 between the question and one example
-question, combined per example and maxed per intent:
+question, combined per example and maxed per intent, then blended with the question's
+similarity to the intent as a whole (all its examples, and its answer at a lower weight):
 
 - words: cosine of content words (normalized form and lemma reading), weighted by
   rarity across intents, so a word only one intent uses decides more than 鍛える does.
@@ -16,25 +17,23 @@ question, combined per example and maxed per intent:
 from __future__ import annotations
 
 import math
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
 from .models import KnowledgeBase
-from .text import Analysis, Analyzer, to_katakana
+from .text import KANJI, Analysis, Analyzer, to_katakana
 
 TYPO_CUTOFF = 80  # rapidfuzz ratio for an unknown word to count as a misspelt known one
 TYPO_MIN_LENGTH = 3
-_KANJI = re.compile(r"[\u3400-\u9fff々]")
 
 
 @dataclass(frozen=True)
 class Weights:
     """How the evidence is combined. An example's score is ``words*w + reading*r + fuzz*f``;
-    an intent's is ``(1 - topic)`` times its best example's plus ``topic`` times the cosine
-    against all its examples and its answer together (the answer's words at ``answer``)."""
+    an intent's is ``(1 - topic)`` times its best example's plus ``topic`` times the similarity
+    to all its examples and its answer together (the answer's words at ``answer``)."""
 
     words: float = 0.55
     reading: float = 0.3
@@ -151,9 +150,9 @@ class Index:
             for word, after in zip(a.words, a.words[1:] + (None,)):
                 mine = ("w:" + word.form, "r:" + word.reading)
                 self.vocabulary.setdefault(word.reading, mine)
-                if not _KANJI.search(word.form):
+                if not KANJI.search(word.form):
                     self.kana_readings.add(word.reading)
-                if after is not None and not _KANJI.search(word.form + after.form):
+                if after is not None and not KANJI.search(word.form + after.form):
                     # Sudachi splits some compounds (ヒップ|リフト): a typo in one (ヒップリフド) is one word
                     pair = mine + ("w:" + after.form, "r:" + after.reading)
                     self.vocabulary.setdefault(word.reading + after.reading, pair)
@@ -171,7 +170,7 @@ class Index:
             mine = ("w:" + word.form, "r:" + word.reading)
             factor = word.weight
             if mine[0] not in self.words.idf and not (
-                mine[1] in self.words.idf and (word.reading in self.kana_readings or not _KANJI.search(word.form))
+                mine[1] in self.words.idf and (word.reading in self.kana_readings or not KANJI.search(word.form))
             ):  # neither the word nor a kana spelling of it is known (肩 is not 方 for sharing カタ)
                 mine = (mine[0], "?" + mine[1])
                 match = None

@@ -38,7 +38,7 @@ _HIRAGANA = re.compile(r"[ぁ-ゖ]")
 _KANA = re.compile(r"[ぁ-ゖァ-ヺー]+")
 _HIRAGANA_RUN = re.compile(r"[ぁ-ゖー]+")
 _ONE_KANA = re.compile(r"[ァ-ヺ]")
-_KANJI = re.compile(r"[\u3400-\u9fff々]")
+KANJI = re.compile(r"[\u3400-\u9fff々]")
 _KANJI_OR_KATAKANA = re.compile(r"[\u3400-\u9fff々ァ-ヺ]")
 # Kana that people (and romaji) spell interchangeably: compared as one.
 _KANA_FOLD = str.maketrans("づぢを", "ずじお")
@@ -151,7 +151,7 @@ class Analyzer:
         kana = romaji.to_kana(fold(text))
         plain = self.analyze(text)
         result = [plain]
-        if not _KANJI.search(kana):
+        if not KANJI.search(kana):
             respelt = self._rewrites(self._respell(kana, only=_HIRAGANA_RUN))
             if respelt != plain.text:
                 result.append(self._analyze_normalized(respelt))
