@@ -72,15 +72,15 @@ class Bot:
         if not offered:  # a knowledge base without sections: offer its first entries
             offered = list(self.kb.intents)
         titles = [i.title for i in offered[:OFFERED_TOPICS]]
-        text = replies.decline(titles, reason)
+        text = replies.decline(titles, unreadable=reason is not None)
         return Answer(question, text, DECLINED, None, score, self._candidates(ranked), reason=reason)
 
     @staticmethod
     def _unusable(question: str) -> str | None:
         if not question or not question.strip():
-            return "質問が空です"
+            return "empty question"
         if len(question) > MAX_QUESTION_CHARS:
-            return f"質問が長すぎます({len(question)}文字、上限{MAX_QUESTION_CHARS}文字)"
+            return f"question longer than {MAX_QUESTION_CHARS} characters ({len(question)})"
         return None
 
 

@@ -12,9 +12,12 @@ def clarify(titles: Sequence[str]) -> str:
     return f"{named}のどちらについてのご質問ですか?\n{choices}"
 
 
-def decline(titles: Sequence[str], reason: str | None = None) -> str:
+def decline(titles: Sequence[str], unreadable: bool = False) -> str:
     """Say plainly that there is no answer, and offer topics that do have one."""
-    head = f"すみません、{reason}。" if reason else "すみません、そのご質問にお答えできる情報がありません。"
+    if unreadable:
+        head = "すみません、質問として読み取れませんでした(空、長すぎる、または文字化けしています)。"
+    else:
+        head = "すみません、そのご質問にお答えできる情報がありません。"
     if not titles:
         return head
     choices = "\n".join(f"{n}. {title}" for n, title in enumerate(titles, start=1))

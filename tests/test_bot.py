@@ -73,10 +73,11 @@ def test_clarify_names_both_topics(bot):
     assert "1. " in answer.text and "2. " in answer.text
 
 
-@pytest.mark.parametrize("question, reason", [("", "空"), ("   ", "空"), ("あ" * 5000, "長すぎ")])
+@pytest.mark.parametrize("question, reason", [("", "empty"), ("   ", "empty"), ("あ" * 5000, "longer than 1000")])
 def test_unusable_questions_are_declined_with_a_reason(bot, question, reason):
     answer = bot.answer(question)
     assert answer.status == "declined" and reason in answer.reason
+    assert "読み取れませんでした" in answer.text and "1. " in answer.text
 
 
 def test_module_level_answer_uses_the_bundled_knowledge():
