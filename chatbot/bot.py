@@ -54,7 +54,7 @@ class Bot:
         candidates = self._candidates(ranked)
         if status == CLARIFY:
             text = replies.clarify([c.title for c in candidates[:2]])
-            return Answer(question, text, CLARIFY, None, top, candidates)
+            return Answer(question, text, CLARIFY, None, top, candidates, offered=tuple(c.intent for c in candidates[:2]))
         intent = self.kb.intents[ranked[0].intent]
         return Answer(question, intent.answer, ANSWERED, intent.id, top, candidates, intent.source, intent.title)
 
@@ -71,9 +71,12 @@ class Bot:
         offered += [i for i in self.kb.intents if i.source and i not in offered]
         if not offered:  # a knowledge base without sections: offer its first entries
             offered = list(self.kb.intents)
-        titles = [i.title for i in offered[:OFFERED_TOPICS]]
-        text = replies.decline(titles, unreadable=reason is not None)
-        return Answer(question, text, DECLINED, None, score, self._candidates(ranked), reason=reason)
+        offered = offered[:OFFERED_TOPICS]
+        text = replies.decline([i.title for i in offered], unreadable=reason is not None)
+        return Answer(
+            question, text, DECLINED, None, score, self._candidates(ranked), reason=reason,
+            offered=tuple(i.id for i in offered),
+        )
 
     @staticmethod
     def _unusable(question: str) -> str | None:

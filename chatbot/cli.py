@@ -33,8 +33,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    sub.add_parser("chat", parents=[common], help="talk to the bot (the default command)",
-                   description="Talk to the bot: one question a line. /quit or Ctrl-D leaves.")
+    chat = sub.add_parser("chat", parents=[common], help="talk to the bot (the default command)",
+                          description="Talk to the bot: one question a line. /quit or Ctrl-D leaves.")
+    chat.add_argument("--no-history", action="store_true",
+                      help="keep no input history (default: $XDG_DATA_HOME/chatbot/history, "
+                      "else ~/.local/share/chatbot/history)")
 
     ask = sub.add_parser("ask", parents=[common], help="answer one question",
                          description="Answer one question and print the reply.")
@@ -73,7 +76,8 @@ def _bot(args):
 def cmd_chat(args, out) -> int:
     from . import chat
 
-    return chat.run(_bot(args), sys.stdin, out)
+    options = {"history_path": None} if args.no_history else {}
+    return chat.run(_bot(args), sys.stdin, out, kb_path=args.kb, **options)
 
 
 def cmd_ask(args, out) -> int:

@@ -71,6 +71,7 @@ class Answer:
     source: Source | None = None
     title: str | None = None
     reason: str | None = None
+    offered: tuple[str, ...] = ()  # clarify / declined: the intent ids the reply lists, in its numbering
 
     def to_dict(self, top_k: int = 3) -> dict:
         """A JSON-ready record: the fields of the batch and ``--json`` output."""

@@ -44,6 +44,8 @@ def test_out_of_scope_is_declined_and_offers_topics(bot, question):
     assert (answer.status, answer.intent, answer.source) == ("declined", None, None)
     assert "お答えできる情報がありません" in answer.text
     assert "1. " in answer.text and "3. " in answer.text
+    titles = [bot.kb.intent(i).title for i in answer.offered]
+    assert len(titles) == 3 and all(f"{n}. {t}" in answer.text for n, t in enumerate(titles, 1))
 
 
 def test_content_answer_carries_its_source(bot):
@@ -70,6 +72,7 @@ def test_clarify_names_both_topics(bot):
     first, second = answer.candidates[:2]
     assert answer.status == "clarify" and answer.intent is None
     assert first.title in answer.text and second.title in answer.text
+    assert answer.offered == (first.intent, second.intent)
     assert "1. " in answer.text and "2. " in answer.text
 
 
