@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from . import knowledge, replies
+from . import cache, knowledge, replies
 from .decide import DEFAULT, Thresholds, decide
 from .index import Index, Scored, Weights
 from .models import ANSWERED, CLARIFY, DECLINED, Answer, Candidate, KnowledgeBase
@@ -27,16 +27,22 @@ class Bot:
     def __init__(
         self, kb: KnowledgeBase | None = None, *, thresholds: Thresholds = DEFAULT, weights: Weights = Weights()
     ):
-        self.kb = kb if kb is not None else knowledge.load(knowledge.bundled_path())
+        """A bot over ``kb``, or over the bundled knowledge base (compiled once, then cached)."""
         self.thresholds = thresholds
-        self.analyzer = Analyzer(self.kb.synonyms, (q for i in self.kb.intents for q in i.examples))
-        self.index = Index(self.kb, self.analyzer, weights)
+        if kb is None:
+            self.kb, self.analyzer, self.index = _compiled(knowledge.bundled_path(), weights)
+        else:
+            self.kb, self.analyzer, self.index = _compile(kb, weights)
 
     @classmethod
-    def from_path(cls, path: str | Path, **options) -> "Bot":
+    def from_path(cls, path: str | Path, *, thresholds: Thresholds = DEFAULT, weights: Weights = Weights()) -> "Bot":
         """A bot over another knowledge base: a directory with intents.yaml and knowledge/,
-        an intents.yaml file, or a FAQ table (.csv/.tsv/.jsonl with question and answer)."""
-        return cls(knowledge.load(path), **options)
+        an intents.yaml file, or a FAQ table (.csv/.tsv/.jsonl with question and answer).
+        Compiled once, then cached on disk until the files change."""
+        bot = cls.__new__(cls)
+        bot.thresholds = thresholds
+        bot.kb, bot.analyzer, bot.index = _compiled(Path(path), weights)
+        return bot
 
     def rank(self, question: str) -> list[Scored]:
         """Every intent that shares evidence with the question, best first."""
@@ -85,6 +91,16 @@ class Bot:
         if len(question) > MAX_QUESTION_CHARS:
             return f"question longer than {MAX_QUESTION_CHARS} characters ({len(question)})"
         return None
+
+
+def _compile(kb: KnowledgeBase, weights: Weights) -> tuple[KnowledgeBase, Analyzer, Index]:
+    analyzer = Analyzer(kb.synonyms, (q for intent in kb.intents for q in intent.examples))
+    return kb, analyzer, Index(kb, analyzer, weights)
+
+
+def _compiled(path: Path, weights: Weights) -> tuple[KnowledgeBase, Analyzer, Index]:
+    files = knowledge.source_files(path)
+    return cache.cached(files, repr(weights), lambda: _compile(knowledge.load(path), weights))
 
 
 _default: Bot | None = None

@@ -184,16 +184,29 @@ def _table_rows(text: str, path: str):
         yield reader.line_num, row
 
 
+def _layout(path: Path) -> tuple[Path, Path]:
+    """(intents.yaml, knowledge/) for a directory or an intents.yaml file."""
+    if path.is_dir():
+        return path / "intents.yaml", path / "knowledge"
+    return path, path.parent / "knowledge"
+
+
+def source_files(path) -> list[Path]:
+    """The files a knowledge base at ``path`` is read from (those that exist)."""
+    path = Path(path)
+    if path.suffix.lower() in TABLE_SUFFIXES:
+        return [path]
+    intents_path, knowledge_dir = _layout(path)
+    return [intents_path, *sorted(knowledge_dir.glob("*.yaml"))]
+
+
 def load(path) -> KnowledgeBase:
     """Load a knowledge base from a directory (``intents.yaml`` + ``knowledge/``),
     an ``intents.yaml`` file (``knowledge/`` beside it), or a FAQ table (.csv/.tsv/.jsonl)."""
     path = Path(path)
     if path.suffix.lower() in TABLE_SUFFIXES:
         return parse_table(read_text(path), str(path))
-    if path.is_dir():
-        intents_path, knowledge_dir = path / "intents.yaml", path / "knowledge"
-    else:
-        intents_path, knowledge_dir = path, path.parent / "knowledge"
+    intents_path, knowledge_dir = _layout(path)
     if not intents_path.exists():
         raise KnowledgeError(
             intents_path, "no such file; give a directory with intents.yaml and knowledge/, or a .csv/.tsv/.jsonl FAQ table"

@@ -106,11 +106,7 @@ class Analyzer:
         """``synonyms``: canonical word → variants, rewritten before tokenizing.
         ``vocabulary``: texts (the example questions) whose kanji and katakana words are
         learnt by reading, so that the same words typed in hiragana are spelt back."""
-        from sudachipy import Dictionary, SplitMode
-
-        self._dictionary = Dictionary(dict="core")
-        self._mode = SplitMode.C
-        self._local = threading.local()
+        self._open()
         rewrites: dict[str, str] = {}
         for canonical, variants in (synonyms or {}).items():
             for variant in variants:
@@ -133,10 +129,25 @@ class Analyzer:
                             learnt.setdefault(spelling, m.surface())
         self._respell = _Replacer(learnt)
 
+    def _open(self) -> None:
+        from sudachipy import Dictionary
+
+        self._dictionary = Dictionary(dict="core")
+        self._local = threading.local()
+
+    def __getstate__(self) -> dict:  # the learnt tables travel; the dictionary is opened anew
+        return {k: v for k, v in self.__dict__.items() if k not in ("_dictionary", "_local")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._open()
+
     def _tokenizer(self):
         tokenizer = getattr(self._local, "tokenizer", None)
         if tokenizer is None:  # one per thread: a Sudachi tokenizer is not shared across threads
-            tokenizer = self._local.tokenizer = self._dictionary.tokenizer(mode=self._mode)
+            from sudachipy import SplitMode
+
+            tokenizer = self._local.tokenizer = self._dictionary.tokenizer(mode=SplitMode.C)
         return tokenizer
 
     def normalize(self, text: str) -> str:

@@ -6,11 +6,9 @@ names the file and the line, so a broken knowledge file never ends in a tracebac
 
 from __future__ import annotations
 
-import yaml
+from functools import lru_cache
 
 from .errors import KnowledgeError
-
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class Mapping(dict):
@@ -31,10 +29,6 @@ class Sequence(list):
     def __init__(self):
         super().__init__()
         self.lines: list[int] = []
-
-
-class _Loader(_BaseLoader):
-    pass
 
 
 def _mapping(loader, node):
@@ -64,13 +58,24 @@ def _sequence(loader, node):
     return result
 
 
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
+@lru_cache(maxsize=None)
+def _loader_class():
+    """PyYAML's safe loader (the C one when built) with line-keeping containers.
+    Imported on first use: a process that finds its knowledge in the cache never pays for it."""
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = type("LineLoader", (base,), {})
+    loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+    loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
+    return loader
 
 
 def loads(text: str, path: str):
     """Parse ``text`` (the contents of ``path``) into Mapping/Sequence/scalars."""
-    loader = _Loader(text)
+    import yaml
+
+    loader = _loader_class()(text)
     loader.name = str(path)
     try:
         return loader.get_single_data()

@@ -1,6 +1,11 @@
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# Compiled knowledge bases go to a scratch folder, never the user's ~/.cache.
+os.environ["CHATBOT_CACHE_DIR"] = tempfile.mkdtemp(prefix="chatbot-test-cache-")
 
 from chatbot import Bot
 

@@ -1,0 +1,82 @@
+"""A compiled knowledge base kept on disk, so that a new process skips parsing and indexing.
+
+The key is a hash of the knowledge files' contents, this package's version, the
+versions of SudachiPy, its dictionary and rapidfuzz, and the index weights: change any
+and the entry is built anew. Entries live in ``$CHATBOT_CACHE_DIR``, else
+``$XDG_CACHE_HOME/chatbot``, else ``~/.cache/chatbot``; ``CHATBOT_CACHE=0`` turns the
+cache off. A cache that cannot be read or written is passed over silently: it only
+ever saves time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+from pathlib import Path
+from typing import Callable, Iterable, TypeVar
+
+T = TypeVar("T")
+FORMAT = 1
+
+
+def directory() -> Path | None:
+    if os.environ.get("CHATBOT_CACHE", "1") in ("0", "false", "no", "off"):
+        return None
+    if os.environ.get("CHATBOT_CACHE_DIR"):
+        return Path(os.environ["CHATBOT_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "chatbot"
+
+
+def _versions() -> str:
+    """What else shapes a compiled index: this package, SudachiPy, its dictionary file, rapidfuzz."""
+    import rapidfuzz
+    import sudachidict_core
+    import sudachipy
+
+    from . import __version__
+
+    dic = Path(sudachidict_core.__file__).parent / "resources" / "system.dic"
+    try:
+        stat = dic.stat()
+        dictionary = f"{stat.st_size}:{stat.st_mtime_ns}"
+    except OSError:
+        dictionary = "?"
+    return f"chatbot={__version__}|sudachipy={sudachipy.__version__}|dic={dictionary}|rapidfuzz={rapidfuzz.__version__}"
+
+
+def key(files: Iterable[Path], extra: str = "") -> str:
+    """A hash of the files' names and contents and of everything that shapes the index."""
+    digest = hashlib.sha256(f"{FORMAT}|{sys.version_info[:2]}|{_versions()}|{extra}".encode())
+    for path in files:
+        digest.update(f"|{Path(path).name}|".encode())
+        digest.update(Path(path).read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def cached(files: list[Path], extra: str, build: Callable[[], T]) -> T:
+    """``build()``'s result, from the cache when the files and versions are unchanged."""
+    folder = directory()
+    if folder is None:
+        return build()
+    try:
+        entry = folder / f"{key(files, extra)}.pickle"
+    except OSError:
+        return build()  # a file went missing: let build() say so properly
+    try:
+        with open(entry, "rb") as f:
+            return pickle.load(f)
+    except Exception:  # absent, unreadable, or from an incompatible build: rebuild
+        pass
+    value = build()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = entry.with_suffix(f".{os.getpid()}.tmp")  # written aside, then renamed: never half-read
+        with open(partial, "wb") as f:
+            pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(partial, entry)
+    except OSError:
+        pass
+    return value
