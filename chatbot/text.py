@@ -32,7 +32,7 @@ FILLER_WEIGHT = 0.3
 LEAD_IN_WEIGHT = 0.4
 MIN_SPELLING = 2  # shortest hiragana reading spelt back (腰 こし, 膝 ひざ, ジム じむ)
 
-_TRAILING_NOISE = re.compile(r"(?<=[^\x00-\x7f])(?:w+|笑+|草)+$")
+_TRAILING_NOISE = re.compile(r"(?:[\s!?.。…~〜ー♪☆★]+|(?<![a-z0-9])w+|笑+|草)+$")
 _SPACES = re.compile(r"\s+")
 _HIRAGANA = re.compile(r"[ぁ-ゖ]")
 _KANA = re.compile(r"[ぁ-ゖァ-ヺー]+")
@@ -53,7 +53,7 @@ def fold(text: str) -> str:
     """NFKC (full/half width), lower case, spaces squeezed, chat noise (笑, www, !!) dropped."""
     text = unicodedata.normalize("NFKC", text).lower()
     text = _SPACES.sub(" ", text).strip()
-    text = _TRAILING_NOISE.sub("", text.rstrip(" !?.。!?…~〜ー")).strip() or text
+    text = _TRAILING_NOISE.sub("", text) or text
     return text
 
 
@@ -114,20 +114,22 @@ class Analyzer:
                     if key and key != kana_key(fold(canonical)):
                         rewrites.setdefault(key, fold(canonical))
         self._rewrites = _Replacer(rewrites)
-        learnt: dict[str, str] = {}  # hiragana spelling → kanji/katakana surface
+        learnt: dict[str, str] = {}  # hiragana spelling → surface, kanji/katakana ones first
+        in_kana: dict[str, str] = {}  # words the examples themselves write in hiragana (たるみ)
         for text in vocabulary:
             for m in self._tokenizer().tokenize(self._rewrites(romaji.to_kana(fold(text)))):
                 kana = kana_key(m.reading_form())
                 if (
                     m.part_of_speech()[0] in CONTENT_POS
                     and m.normalized_form() not in FILLER
-                    and _KANJI_OR_KATAKANA.search(m.surface())
                     and _HIRAGANA_RUN.fullmatch(kana)
                 ):
+                    table = learnt if _KANJI_OR_KATAKANA.search(m.surface()) else in_kana
                     for spelling in spellings(kana):
-                        if len(spelling) >= MIN_SPELLING:
-                            learnt.setdefault(spelling, m.surface())
-        self._respell = _Replacer(learnt)
+                        if len(spelling) >= (MIN_SPELLING if table is learnt else MIN_SPELLING + 1):
+                            table.setdefault(spelling, m.surface())
+        # A hiragana word is spelt as itself, so that it is not cut up (たるみがき: not 磨き).
+        self._respell = _Replacer({**in_kana, **learnt})
 
     def _open(self) -> None:
         from sudachipy import Dictionary
@@ -155,17 +157,16 @@ class Analyzer:
         return self._rewrites(romaji.to_kana(fold(text)))
 
     def variants(self, text: str) -> list[Analysis]:
-        """Readings of ``text`` worth matching, the plain analysis first. Text with no kanji
+        """Readings of ``text`` worth matching, the plain analysis first. Text with hiragana
         (typed without converting) is also read with known words spelt back
         (すとれっちはひつよう → ストレッチは必要); text with a lead-in before its last clause
         (「最近ジムに通い始めたのですが、…」) is also read with the lead-in weighing less."""
         kana = romaji.to_kana(fold(text))
         plain = self.analyze(text)
         result = [plain]
-        if not KANJI.search(kana):
-            respelt = self._rewrites(self._respell(kana, only=_HIRAGANA_RUN))
-            if respelt != plain.text:
-                result.append(self._analyze_normalized(respelt))
+        respelt = self._rewrites(self._respell(kana, only=_HIRAGANA_RUN))
+        if respelt != plain.text:
+            result.append(self._analyze_normalized(respelt))
         if plain.lead_in and plain.lead_in < len(plain.words):
             words = tuple(
                 replace(w, weight=w.weight * LEAD_IN_WEIGHT) if i < plain.lead_in else w
