@@ -1,8 +1,8 @@
 """A compiled knowledge base kept on disk, so that a new process skips parsing and indexing.
 
-The key is a hash of the knowledge files' contents, this package's version, the
-versions of SudachiPy, its dictionary and rapidfuzz, and the index weights: change any
-and the entry is built anew. Entries live in ``$CHATBOT_CACHE_DIR``, else
+The key is a hash of the knowledge files' contents, this package's version and the
+size and time of its modules, the versions of SudachiPy, its dictionary and rapidfuzz,
+and the index weights: change any and the entry is built anew. Entries live in ``$CHATBOT_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/chatbot``, else ``~/.cache/chatbot``; ``CHATBOT_CACHE=0`` turns the
 cache off. A cache that cannot be read or written is passed over silently: it only
 ever saves time.
@@ -39,12 +39,17 @@ def _versions() -> str:
     from . import __version__
 
     dic = Path(sudachidict_core.__file__).parent / "resources" / "system.dic"
+    code = sorted(Path(__file__).parent.glob("*.py"))  # an edited checkout changes the index's code
+    stamps = ",".join(_stamp(path) for path in [dic, *code])
+    return f"chatbot={__version__}|sudachipy={sudachipy.__version__}|rapidfuzz={rapidfuzz.__version__}|{stamps}"
+
+
+def _stamp(path: Path) -> str:
     try:
-        stat = dic.stat()
-        dictionary = f"{stat.st_size}:{stat.st_mtime_ns}"
+        stat = path.stat()
     except OSError:
-        dictionary = "?"
-    return f"chatbot={__version__}|sudachipy={sudachipy.__version__}|dic={dictionary}|rapidfuzz={rapidfuzz.__version__}"
+        return f"{path.name}:?"
+    return f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
 def key(files: Iterable[Path], extra: str = "") -> str:

@@ -90,6 +90,7 @@ class _Space:
                 self.postings[feature].append((i, weight))
                 total += weight * weight
             self.norms.append(math.sqrt(total) or 1.0)
+        self._by_lean: dict[float, list[float]] = {}
 
     def weight(self, feature: str) -> float:
         return self.idf.get(feature, self.unknown_idf)
@@ -100,17 +101,25 @@ class _Space:
         (``lean`` 0.5 is the cosine). Only documents sharing a feature are returned."""
         dots: dict[int, float] = defaultdict(float)
         total = 0.0
+        idf, unknown, postings = self.idf, self.unknown_idf, self.postings
         for feature, factor in query.items():
-            weight = self.weight(feature) * factor
+            weight = idf.get(feature, unknown) * factor
             total += weight * weight
-            for doc, doc_weight in self.postings.get(feature, ()):
+            for doc, doc_weight in postings.get(feature, ()):
                 dots[doc] += weight * doc_weight
         if not total:
             return {}
-        return {
-            doc: min(1.0, (dot / total) ** (1 - lean) * (dot / self.norms[doc] ** 2) ** lean)
-            for doc, dot in dots.items()
-        }
+        # dot^(1-lean) / total^(1-lean) * dot^lean / norm^(2 lean) = dot * total^(lean-1) * norm^(-2 lean)
+        scale, factors = total ** (lean - 1), self._factors(lean)
+        if lean == 0.5:  # the cosine never exceeds 1
+            return {doc: dot * scale * factors[doc] for doc, dot in dots.items()}
+        return {doc: min(1.0, dot * scale * factors[doc]) for doc, dot in dots.items()}
+
+    def _factors(self, lean: float) -> list[float]:
+        factors = self._by_lean.get(lean)
+        if factors is None:
+            factors = self._by_lean[lean] = [norm ** (-2 * lean) for norm in self.norms]
+        return factors
 
 
 class Index:

@@ -75,3 +75,11 @@ def test_broken_knowledge_is_still_reported(tmp_path, cache_dir):
     with pytest.raises(KnowledgeError):
         Bot.from_path(tmp_path / "missing")
     assert cache.directory() == cache_dir
+
+
+def test_a_changed_module_changes_the_key(tmp_path, monkeypatch):
+    kb = make_kb(tmp_path / "kb")
+    files = [kb / "intents.yaml"]
+    before = cache.key(files)
+    monkeypatch.setattr(cache, "_stamp", lambda path: f"{path.name}:edited")
+    assert cache.key(files) != before
