@@ -25,24 +25,27 @@ class Bot:
     """
 
     def __init__(
-        self, kb: KnowledgeBase | None = None, *, thresholds: Thresholds = DEFAULT, weights: Weights = Weights()
+        self,
+        kb: KnowledgeBase | str | Path | None = None,
+        *,
+        thresholds: Thresholds = DEFAULT,
+        weights: Weights = Weights(),
     ):
-        """A bot over ``kb``, or over the bundled knowledge base (compiled once, then cached)."""
+        """A bot over ``kb``: a KnowledgeBase, a path (see ``from_path``), or by default the
+        bundled knowledge base. Knowledge read from files is compiled once, then cached on
+        disk until the files change."""
         self.thresholds = thresholds
-        if kb is None:
-            self.kb, self.analyzer, self.index = _compiled(knowledge.bundled_path(), weights)
-        else:
+        if isinstance(kb, KnowledgeBase):
             self.kb, self.analyzer, self.index = _compile(kb, weights)
+        else:
+            path = knowledge.bundled_path() if kb is None else Path(kb)
+            self.kb, self.analyzer, self.index = _compiled(path, weights)
 
     @classmethod
-    def from_path(cls, path: str | Path, *, thresholds: Thresholds = DEFAULT, weights: Weights = Weights()) -> "Bot":
+    def from_path(cls, path: str | Path, **options) -> "Bot":
         """A bot over another knowledge base: a directory with intents.yaml and knowledge/,
-        an intents.yaml file, or a FAQ table (.csv/.tsv/.jsonl with question and answer).
-        Compiled once, then cached on disk until the files change."""
-        bot = cls.__new__(cls)
-        bot.thresholds = thresholds
-        bot.kb, bot.analyzer, bot.index = _compiled(Path(path), weights)
-        return bot
+        an intents.yaml file, or a FAQ table (.csv/.tsv/.jsonl with question and answer)."""
+        return cls(Path(path), **options)
 
     def rank(self, question: str) -> list[Scored]:
         """Every intent that shares evidence with the question, best first."""
