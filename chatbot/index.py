@@ -58,6 +58,7 @@ class Scored:
 
 
 def _bigrams(reading: str) -> set[str]:
+    reading = reading.replace("ー", "")  # バイバーイ, バイバイ
     if len(reading) < 2:
         return {reading} if reading else set()
     return {reading[i : i + 2] for i in range(len(reading) - 1)}

@@ -32,7 +32,8 @@ FILLER_WEIGHT = 0.3
 LEAD_IN_WEIGHT = 0.4
 MIN_SPELLING = 2  # shortest hiragana reading spelt back (腰 こし, 膝 ひざ, ジム じむ)
 
-_TRAILING_NOISE = re.compile(r"(?:[\s!?.。…~〜ー♪☆★]+|(?<![a-z0-9])w+|笑+|草)+$")
+_TRAILING_NOISE = re.compile(r"(?:[\s!?.。…~〜♪☆★]+|(?<![a-z0-9])w+|笑+|草)+$")
+_DOUBLED = re.compile(r"([っッんンー])\1+")
 _SPACES = re.compile(r"\s+")
 _HIRAGANA = re.compile(r"[ぁ-ゖ]")
 _KANA = re.compile(r"[ぁ-ゖァ-ヺー]+")
@@ -42,6 +43,7 @@ KANJI = re.compile(r"[\u3400-\u9fff々]")
 _KANJI_OR_KATAKANA = re.compile(r"[\u3400-\u9fff々ァ-ヺ]")
 # Kana that people (and romaji) spell interchangeably: compared as one.
 _KANA_FOLD = str.maketrans("づぢを", "ずじお")
+_LONG_VOWEL = re.compile(r"(?<=[おこごそぞとどのほぼぽもよろょうくぐすずつぬふぶぷむゆるゅ])う|(?<=[えけげせぜてでねへべぺめれ])い")
 _VOWEL_OF = {}
 for _kana, _vowel in (("あかがさざただなはばぱまやらわぁゃ", "あ"), ("いきぎしじちぢにひびぴみりぃ", "い"),
                       ("うくぐすずつづぬふぶぷむゆるぅゅゔ", "う"), ("えけげせぜてでねへべぺめれぇ", "え"),
@@ -50,9 +52,11 @@ for _kana, _vowel in (("あかがさざただなはばぱまやらわぁゃ", "�
 
 
 def fold(text: str) -> str:
-    """NFKC (full/half width), lower case, spaces squeezed, chat noise (笑, www, !!) dropped."""
+    """NFKC (full/half width), lower case, spaces squeezed, chat noise (笑, www, !!) dropped,
+    a doubled っ・ン・ー typed once (セッット → セット)."""
     text = unicodedata.normalize("NFKC", text).lower()
     text = _SPACES.sub(" ", text).strip()
+    text = _DOUBLED.sub(r"\1", text)
     text = _TRAILING_NOISE.sub("", text) or text
     return text
 
@@ -71,9 +75,11 @@ def kana_key(text: str) -> str:
 
 
 def spellings(kana: str) -> set[str]:
-    """Ways a kana word gets typed: as is, long vowel mark dropped, or spelt out (ルーマニアン: るうまにあん)."""
+    """Ways a kana word gets typed: as is, long vowel mark dropped or spelt out
+    (ルーマニアン: るまにあん, るうまにあん), or a long vowel typed as ー (はんどう: はんどー)."""
     spelt_out = "".join(_VOWEL_OF.get(p, "") if c == "ー" else c for p, c in zip(" " + kana, kana))
-    return {kana, kana.replace("ー", ""), spelt_out}
+    marked = _LONG_VOWEL.sub("ー", kana)
+    return {kana, kana.replace("ー", ""), spelt_out, marked}
 
 
 @dataclass(frozen=True)
@@ -116,8 +122,9 @@ class Analyzer:
         self._rewrites = _Replacer(rewrites)
         learnt: dict[str, str] = {}  # hiragana spelling → surface, kanji/katakana ones first
         in_kana: dict[str, str] = {}  # words the examples themselves write in hiragana (たるみ)
-        for text in vocabulary:
-            for m in self._tokenizer().tokenize(self._rewrites(romaji.to_kana(fold(text)))):
+        texts = [*vocabulary, *(w for canonical, variants in (synonyms or {}).items() for w in (canonical, *variants))]
+        for text in dict.fromkeys(t for text in texts for t in (fold(text), self.normalize(text))):
+            for m in self._tokenizer().tokenize(text):
                 kana = kana_key(m.reading_form())
                 if (
                     m.part_of_speech()[0] in CONTENT_POS
