@@ -18,6 +18,10 @@ def analyzer():
         ("裏ももがつるwww", "裏ももがつる"),
         ("つる！！", "つる"),
         ("www", "www"),
+        ("何が良いの？w", "何が良いの"),
+        ("セッット数", "セット数"),
+        ("トレーニンング", "トレーニング"),
+        ("メニュー", "メニュー"),
     ],
 )
 def test_fold(text, folded):
@@ -54,3 +58,20 @@ def test_reading_covers_whole_text(analyzer):
 def test_filler_words_weigh_less(analyzer):
     weights = {w.form: w.weight for w in analyzer.analyze("ストレッチを教えて").words}
     assert weights["ストレッチ"] > weights["教える"]
+
+
+@pytest.mark.parametrize(
+    "kana, typed",
+    [("はんどう", "はんどー"), ("るーまにあん", "るうまにあん"), ("るーまにあん", "るまにあん"), ("けいぞく", "けーぞく")],
+)
+def test_spellings_cover_long_vowels(kana, typed):
+    from chatbot.text import spellings
+
+    assert typed in spellings(kana)
+
+
+def test_hiragana_is_spelt_back_from_known_words():
+    analyzer = Analyzer({"やり方": ["方法"]}, ["ストレッチの方法", "反動をつける"])
+    texts = [a.text for a in analyzer.variants("すとれっちのほうほう")]
+    assert texts[0] == "すとれっちのほうほう" and "ストレッチのやり方" in texts
+    assert "反動つけちゃだめ" in [a.text for a in analyzer.variants("はんどーつけちゃだめ")]
