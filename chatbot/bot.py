@@ -51,11 +51,12 @@ class Bot:
         """Every intent that shares evidence with the question, best first."""
         return self.index.rank(self.analyzer.variants(question))
 
-    def answer(self, question: str) -> Answer:
+    def answer(self, question: str, *, top_k: int = KEPT_CANDIDATES) -> Answer:
+        """Answer one question; ``candidates`` keeps the ``top_k`` best-ranked intents."""
         problem = self._unusable(question)
         if problem:
             return self.decline(question, problem)
-        ranked = self.rank(question)
+        ranked = self.rank(question)[: max(top_k, 2)]
         status = decide([s.score for s in ranked[:2]], self.thresholds)
         top = ranked[0].score if ranked else 0.0
         if status == DECLINED:
@@ -69,7 +70,7 @@ class Bot:
 
     def _candidates(self, ranked: list[Scored]) -> tuple[Candidate, ...]:
         intents = self.kb.intents
-        return tuple(Candidate(intents[s.intent].id, s.score, intents[s.intent].title) for s in ranked[:KEPT_CANDIDATES])
+        return tuple(Candidate(intents[s.intent].id, s.score, intents[s.intent].title) for s in ranked)
 
     def decline(self, question: str, reason: str) -> Answer:
         """A declined answer for a question that cannot be asked (empty, unreadable, too long)."""

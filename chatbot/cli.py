@@ -56,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--input-format", choices=("txt", "csv", "tsv", "jsonl"),
                        help="input format (default: from FILE's ending, else txt)")
     batch.add_argument("--top-k", type=int, default=3, metavar="N", help="candidates per record (default 3)")
+    batch.add_argument("-j", "--jobs", type=_positive, metavar="N",
+                       help="processes answering (default: one per CPU; just one for inputs under 2,000 lines)")
 
     ev = sub.add_parser("eval", parents=[common], help="measure the bot on labelled questions",
                         description="Measure the bot on a TSV of labelled questions (intent<TAB>question; "
@@ -83,7 +85,7 @@ def cmd_chat(args, out) -> int:
 def cmd_ask(args, out) -> int:
     from . import replies
 
-    answer = _bot(args).answer(" ".join(args.question))
+    answer = _bot(args).answer(" ".join(args.question), top_k=args.top_k)
     if args.json:
         out.write(json.dumps(answer.to_dict(args.top_k), ensure_ascii=False, indent=2) + "\n")
     else:
@@ -94,31 +96,45 @@ def cmd_ask(args, out) -> int:
 def cmd_batch(args, out) -> int:
     from . import batch
 
-    bot = _bot(args)
     in_format = args.input_format or batch.format_of(args.file)
     out_format = args.format or (batch.format_of(args.output, "jsonl") if args.output else "jsonl")
     if out_format not in batch.OUTPUT_FORMATS:
         out_format = "jsonl"
+    started = time.perf_counter()
+    counts = Counter()
     with contextlib.ExitStack() as stack:
         source = sys.stdin.buffer if args.file == "-" else stack.enter_context(_open(args.file, "rb"))
         target = stack.enter_context(_open(args.output, "w")) if args.output else out
-        writer = batch.Writer(target, out_format)
-        started = time.perf_counter()
-        counts = Counter()
-        for item in batch.read_questions(source, in_format):
-            if item.problem:
-                answer = bot.decline(item.question, item.problem)
-                counts["unreadable"] += 1
-                print(f"chatbot: {args.file}:{item.line}: {item.problem} (declined)", file=sys.stderr)
-            else:
-                answer = bot.answer(item.question)
-            counts[answer.status] += 1
-            writer.write(batch.record(item, answer, args.top_k))
+        progress = batch.Progress(sys.stderr if sys.stderr.isatty() else None, batch.input_size(source))
+        target.write(batch.Formatter(out_format).header())
+        answered = batch.answer_chunks(
+            batch.read_chunks(source, in_format), kb=args.kb, fmt=out_format, top_k=args.top_k, jobs=args.jobs
+        )
+        for chunk, done in stack.enter_context(contextlib.closing(answered)):
+            for item in chunk.items:
+                if item.problem:
+                    progress.clear()
+                    counts["unreadable"] += 1
+                    print(f"chatbot: {args.file}:{item.line}: {item.problem} (declined)", file=sys.stderr)
+            counts.update(done.statuses)
+            target.write(done.text)
+            progress.update(len(chunk.items), chunk.end)
+        progress.clear()
     total = sum(counts[s] for s in ("answered", "clarify", "declined"))
     summary = ", ".join(f"{counts[s]} {s}" for s in ("answered", "clarify", "declined"))
     unreadable = f" ({counts['unreadable']} unreadable)" if counts["unreadable"] else ""
     print(f"chatbot: {total} questions: {summary}{unreadable} in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     return 0
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, not {text!r}")
+    return value
 
 
 def _open(path: str, mode: str):

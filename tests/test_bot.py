@@ -113,3 +113,10 @@ def test_own_check_sets_stay_above_the_floor(bot, name):
     assert f["in_scope_accuracy"] >= 0.80
     assert f["out_of_scope_accuracy"] >= 0.90
     assert f["wrong_rate"] <= 0.03
+
+
+def test_top_k_keeps_that_many_ranked_candidates(bot):
+    few, many = bot.answer("裏もものストレッチ", top_k=3), bot.answer("裏もものストレッチ", top_k=20)
+    assert len(few.candidates) == 3 and len(many.candidates) > 10
+    assert [c.intent for c in many.candidates[:3]] == [c.intent for c in few.candidates]
+    assert [c.score for c in many.candidates] == sorted((c.score for c in many.candidates), reverse=True)
