@@ -1,10 +1,16 @@
 import csv
 import io
 import json
+from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
-from chatbot.batch import MAX_LINE_BYTES, Writer, format_of, read_questions, write_all
+from chatbot import batch
+from chatbot.batch import (
+    MAX_LINE_BYTES, Chunk, Item, Progress, Writer, answer_chunks, format_of, progress_line, read_chunks,
+    read_questions, write_all,
+)
+from chatbot.errors import ChatbotError
 
 
 def items(data: bytes, fmt="txt"):
@@ -77,3 +83,136 @@ def test_writer_csv_and_tsv_round_trip(fmt, delimiter):
     rows = list(csv.reader(io.StringIO(write_all([RECORD], fmt)), delimiter=delimiter))
     assert rows[0] == ["line", "question", "intent", "status", "score", "answer", "candidates", "reason"]
     assert rows[1] == ["1", "q,\t\"x\"", "", "declined", "0.1", "a\nb", "cramp:0.1", ""]
+
+
+# --- chunks, workers, progress ---------------------------------------------------------
+
+QUESTIONS = ["裏ももがつる", "", "前にストレッチは必要?", "RDLってなに?", "明日の天気を教えてください", "ハムストリングスとは"]
+
+
+@pytest.fixture
+def pools(monkeypatch):
+    """The worker counts of the process pools started, in order."""
+    started = []
+
+    class Recorded(ProcessPoolExecutor):
+        def __init__(self, jobs, **options):
+            started.append(jobs)
+            super().__init__(jobs, **options)
+
+    monkeypatch.setattr(batch, "ProcessPoolExecutor", Recorded)
+    return started
+
+
+def chunks_of(questions, size=2):
+    items = [Item(n, q, None if q else "empty line") for n, q in enumerate(questions, start=1)]
+    return [Chunk(tuple(items[i : i + size])) for i in range(0, len(items), size)]
+
+
+def test_read_chunks_groups_items_and_says_how_far_it_read():
+    data = "a\nb\n\nc\nd\n".encode()
+    chunks = list(read_chunks(io.BytesIO(data), size=2))
+    assert [[(i.line, i.question, i.problem) for i in c.items] for c in chunks] == [
+        [(1, "a", None), (2, "b", None)], [(3, "", "empty line"), (4, "c", None)], [(5, "d", None)],
+    ]
+    assert [c.end for c in chunks] == [4, 7, 9]
+
+
+def test_read_chunks_from_a_pipe_cannot_tell_how_far():
+    class Pipe(io.BytesIO):
+        def seekable(self):
+            return False
+
+    assert [c.end for c in read_chunks(Pipe(b"a\nb\n"), size=1)] == [None, None]
+
+
+def test_jobs_2_answers_like_jobs_1_in_input_order(pools):
+    one = list(answer_chunks(chunks_of(QUESTIONS), jobs=1))
+    two = list(answer_chunks(chunks_of(QUESTIONS), jobs=2))
+    assert pools == [2]
+    assert [c for c, _ in two] == [c for c, _ in one]
+    assert [a for _, a in two] == [a for _, a in one]
+    records = [json.loads(line) for _, a in two for line in a.text.splitlines()]
+    assert [r["line"] for r in records] == [1, 2, 3, 4, 5, 6]
+    assert [r["intent"] for r in records][:4] == ["cramp", None, "stretch_before_training", "romanian_deadlift"]
+    assert records[1]["reason"] == "empty line"
+    assert [s for _, a in two for s in a.statuses] == [r["status"] for r in records]
+
+
+def test_small_input_is_answered_in_this_process_unless_jobs_are_asked_for(pools, monkeypatch):
+    list(answer_chunks(chunks_of(QUESTIONS)))
+    assert pools == []
+    monkeypatch.setattr(batch, "SMALL_INPUT", 4)
+    monkeypatch.setattr(batch, "default_jobs", lambda: 2)
+    list(answer_chunks(chunks_of(QUESTIONS)))
+    assert pools == [2]
+
+
+def test_no_more_workers_than_chunks(pools):
+    list(answer_chunks(chunks_of(QUESTIONS[:3], size=2), jobs=8))
+    assert pools == [2]
+
+
+def test_workers_read_the_input_only_a_few_chunks_ahead(monkeypatch):
+    monkeypatch.setattr(batch, "SMALL_INPUT", 1)
+    monkeypatch.setattr(batch, "QUEUED_PER_JOB", 1)
+    read = []
+
+    def chunks():
+        for chunk in chunks_of(QUESTIONS * 5, size=1):
+            read.append(chunk)
+            yield chunk
+
+    answers = answer_chunks(chunks(), jobs=2)
+    next(answers)
+    assert len(read) <= 3
+    assert len(list(answers)) == 29
+
+
+def test_a_broken_knowledge_base_in_a_worker_is_a_clean_error(tmp_path):
+    (tmp_path / "faq.csv").write_text("question,answer\n", encoding="utf-8")
+    with pytest.raises(ChatbotError, match="faq.csv"):
+        list(answer_chunks(chunks_of(QUESTIONS), kb=str(tmp_path / "faq.csv"), jobs=2))
+
+
+@pytest.mark.parametrize(
+    "done, elapsed, position, total, expected",
+    [
+        (512, 2.0, None, None, "512 questions  256/s"),
+        (1000, 2.0, 50, 200, "[#####---------------]  25%  1,000 questions  500/s  ETA 0:06"),
+        (60000, 100.0, 600, 600, "[####################] 100%  60,000 questions  600/s  ETA 0:00"),
+        (0, 0.0, 0, 100, "[--------------------]   0%  0 questions  -/s  ETA -:--"),
+    ],
+)
+def test_progress_line(done, elapsed, position, total, expected):
+    assert progress_line(done, elapsed, position, total) == expected
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_progress_redraws_at_most_every_interval_and_rubs_itself_out():
+    out, clock = io.StringIO(), Clock()
+    progress = Progress(out, total=100, clock=clock)
+    clock.now = 1.0
+    progress.update(10, 10)
+    progress.update(10, 20)  # too soon: not drawn
+    clock.now = 2.0
+    progress.update(10, 30)
+    progress.clear()
+    drawn = out.getvalue().split("\r")
+    assert drawn[1].startswith("[##") and "10 questions  10/s" in drawn[1]
+    assert "30 questions  15/s" in drawn[2]
+    assert drawn[3].strip() == "" and drawn[4] == ""
+
+
+def test_progress_without_a_stream_is_silent():
+    progress = Progress(None, total=100)
+    progress.update(10, 10)
+    progress.clear()
+    assert progress.done == 10

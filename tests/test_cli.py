@@ -3,9 +3,10 @@ import json
 
 import pytest
 
-from chatbot import cli
+from chatbot import batch, cli
 
 from .conftest import SHARED
+from .test_batch import pools  # noqa: F401 (a fixture: the worker counts of the pools started)
 
 
 def run(argv, stdin: bytes | None = None, monkeypatch=None):
@@ -88,6 +89,66 @@ def test_batch_missing_file_is_a_clean_error(tmp_path, capsys):
     code, out = run(["batch", str(tmp_path / "nope.txt")])
     assert code == 2 and out == ""
     assert "nope.txt: cannot read" in capsys.readouterr().err
+
+
+BATCH_LINES = (
+    "裏ももがつる\n\n".encode() + b"\xff\n" + "前にストレッチは必要?\nRDLってなに?\n".encode()
+    + b"x" * 20000 + "\n明日の天気を教えてください\nハムストリングスとは\n".encode()
+)
+
+
+def test_batch_jobs_2_writes_what_jobs_1_writes_in_order(tmp_path, monkeypatch, capsys, pools):
+    monkeypatch.setattr(batch, "CHUNK_LINES", 2)  # four chunks for two workers
+    src = tmp_path / "q.txt"
+    src.write_bytes(BATCH_LINES)
+    outputs, errors = [], []
+    for jobs in ("1", "2"):
+        code, out = run(["batch", str(src), "--jobs", jobs])
+        assert code == 0
+        outputs.append(out)
+        errors.append(capsys.readouterr().err)
+    assert pools == [2]
+    assert outputs[0] == outputs[1]
+    records = [json.loads(line) for line in outputs[1].splitlines()]
+    assert [r["line"] for r in records] == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert [r["intent"] for r in records[:5]] == ["cramp", None, None, "stretch_before_training", "romanian_deadlift"]
+    assert [r["reason"] for r in records[1:3]] == ["empty line", "not valid UTF-8 (byte 1)"]
+    assert records[5]["status"] == "declined" and "longer than" in records[5]["reason"]
+    for err in errors:
+        assert "q.txt:6: line longer than" in err
+        assert "8 questions: " in err and "(3 unreadable)" in err
+
+
+def test_batch_shows_no_progress_when_stderr_is_not_a_terminal(tmp_path, capsys):
+    src = tmp_path / "q.txt"
+    src.write_bytes(BATCH_LINES)
+    code, out = run(["batch", str(src)])
+    err = capsys.readouterr().err
+    assert code == 0 and "\r" not in err and "/s" not in err
+    assert err.splitlines()[-1].startswith("chatbot: 8 questions: ")
+
+
+def test_batch_shows_progress_on_a_terminal(tmp_path, monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    src = tmp_path / "q.txt"
+    src.write_text("裏ももがつる\nRDLってなに?\n", encoding="utf-8")
+    code, out = run(["batch", str(src)])
+    shown = terminal.getvalue()
+    assert code == 0
+    assert "\r[####################] 100%  2 questions  " in shown and "/s  ETA 0:00" in shown
+    assert shown.split("\r")[-1].startswith("chatbot: 2 questions: 2 answered")  # the bar rubbed out first
+
+
+@pytest.mark.parametrize("jobs", ["0", "-1", "two"])
+def test_batch_jobs_must_be_a_positive_number(jobs, capsys):
+    with pytest.raises(SystemExit) as exit:
+        cli.main(["batch", "-", "--jobs", jobs])
+    assert exit.value.code == 2 and "expected a whole number of 1 or more" in capsys.readouterr().err
 
 
 def test_broken_knowledge_base_exits_2_naming_file_and_line(tmp_path, capsys):
