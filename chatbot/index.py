@@ -176,15 +176,22 @@ class Index:
     def query_features(self, analysis: Analysis) -> dict[str, float]:
         """The question's word features; unknown words replaced by close known ones."""
         features: dict[str, float] = {}
+        whole_known = False
         for word in analysis.words:
             mine = ("w:" + word.form, "r:" + word.reading)
             factor = word.weight
+            if word.part and whole_known:
+                continue  # the compound itself is known: its parts add nothing
+            known = mine[0] in self.words.idf or mine[0] in self.topics.idf
+            if not word.part:
+                whole_known = known
             if mine[0] not in self.words.idf and not (
                 mine[1] in self.words.idf and (word.reading in self.kana_readings or not KANJI.search(word.form))
             ):  # neither the word nor a kana spelling of it is known (肩 is not 方 for sharing カタ)
                 mine = (mine[0], "?" + mine[1])
                 match = None
-                if len(word.reading) >= TYPO_MIN_LENGTH:
+                if len(word.reading) >= TYPO_MIN_LENGTH and not KANJI.search(word.form):
+                    # typos are in kana (ストレチ); an unknown kanji word came from the IME as meant
                     match = process.extractOne(
                         word.reading, self._readings, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF
                     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from functools import lru_cache
 from dataclasses import dataclass, replace
 from typing import Iterable, Mapping, Sequence
 
@@ -30,6 +31,7 @@ FILLER = frozenset(
 )
 FILLER_WEIGHT = 0.3
 LEAD_IN_WEIGHT = 0.4
+SUBWORD_WEIGHT = 0.5
 MIN_SPELLING = 2  # shortest hiragana reading spelt back (腰 こし, 膝 ひざ, ジム じむ)
 
 _TRAILING_NOISE = re.compile(r"(?:[\s!?.。…~〜♪☆★]+|(?<![a-z0-9])w+|笑+|草)+$")
@@ -90,6 +92,7 @@ class Word:
     reading: str
     weight: float = 1.0
     noun: bool = False
+    part: bool = False  # a piece of a compound (粗大 of 粗大ごみ), counted besides the whole
 
 
 @dataclass(frozen=True)
@@ -102,16 +105,19 @@ class Analysis:
     @property
     def key(self) -> str:
         """The content words' readings, space-joined: what rapidfuzz compares."""
-        return " ".join(w.reading for w in self.words)
+        return " ".join(w.reading for w in self.words if not w.part)
 
 
 class Analyzer:
     """Normalizes and tokenizes Japanese. Build once (it loads the dictionary); call often."""
 
-    def __init__(self, synonyms: Mapping[str, Sequence[str]] | None = None, vocabulary: Iterable[str] = ()):
+    def __init__(
+        self, synonyms: Mapping[str, Sequence[str]] | None = None, vocabulary: Iterable[str] = (), subwords: bool = True
+    ):
         """``synonyms``: canonical word → variants, rewritten before tokenizing.
         ``vocabulary``: texts (the example questions) whose kanji and katakana words are
         learnt by reading, so that the same words typed in hiragana are spelt back."""
+        self.subwords = subwords
         self._open()
         rewrites: dict[str, str] = {}
         for canonical, variants in (synonyms or {}).items():
@@ -198,11 +204,31 @@ class Analyzer:
             reading.append(m.reading_form())
             if pos[0] not in CONTENT_POS or pos[1] in ("非自立可能", "数詞") or _ONE_KANA.fullmatch(m.surface()):
                 continue  # a lone kana is what is left of a mis-split (ハムストリング|ズ), not a word
-            form = m.normalized_form()
-            lemma_reading = to_katakana(m.dictionary_form_morpheme().reading_form()) or form
-            weight = FILLER_WEIGHT if form in FILLER or m.dictionary_form() in FILLER else 1.0
-            words.append(Word(form, lemma_reading, weight, pos[0] == "名詞" and pos[1] != "数詞"))
+            words.append(_word(m, pos))
+            if pos[0] == "名詞" and self.subwords and len(m.surface()) >= 3:
+                # a compound also counts as its parts: 粗大ごみ as 粗大 + ごみ, 児童手当 as 児童 + 手当
+                parts = m.split(_mode_a())
+                if len(parts) > 1:
+                    for part in parts:
+                        part_pos = part.part_of_speech()
+                        if part_pos[0] in ("名詞", "動詞", "形容詞") and not _ONE_KANA.fullmatch(part.surface()):
+                            w = _word(part, part_pos)
+                            words.append(replace(w, weight=w.weight * SUBWORD_WEIGHT, part=True))
         return Analysis(text, tuple(words), to_katakana("".join(reading)), lead_in)
+
+
+def _word(m, pos) -> Word:
+    form = m.normalized_form()
+    reading = to_katakana(m.dictionary_form_morpheme().reading_form()) or form
+    weight = FILLER_WEIGHT if form in FILLER or m.dictionary_form() in FILLER else 1.0
+    return Word(form, reading, weight, pos[0] == "名詞" and pos[1] != "数詞")
+
+
+@lru_cache(maxsize=None)
+def _mode_a():
+    from sudachipy import SplitMode
+
+    return SplitMode.A
 
 
 class _Replacer:
