@@ -29,11 +29,11 @@ class Bot:
         kb: KnowledgeBase | str | Path | None = None,
         *,
         thresholds: Thresholds = DEFAULT,
-        weights: Weights = Weights(),
+        weights: Weights | None = None,
     ):
         """A bot over ``kb``: a KnowledgeBase, a path (see ``from_path``), or by default the
         bundled knowledge base. Knowledge read from files is compiled once, then cached on
-        disk until the files change."""
+        disk until the files change. ``weights``: by default, ``Weights.suited_to(kb)``."""
         self.thresholds = thresholds
         if isinstance(kb, KnowledgeBase):
             self.kb, self.analyzer, self.index = _compile(kb, weights)
@@ -97,12 +97,12 @@ class Bot:
         return None
 
 
-def _compile(kb: KnowledgeBase, weights: Weights) -> tuple[KnowledgeBase, Analyzer, Index]:
+def _compile(kb: KnowledgeBase, weights: Weights | None) -> tuple[KnowledgeBase, Analyzer, Index]:
     analyzer = Analyzer(kb.synonyms, (q for intent in kb.intents for q in intent.examples))
-    return kb, analyzer, Index(kb, analyzer, weights)
+    return kb, analyzer, Index(kb, analyzer, weights or Weights.suited_to(kb))
 
 
-def _compiled(path: Path, weights: Weights) -> tuple[KnowledgeBase, Analyzer, Index]:
+def _compiled(path: Path, weights: Weights | None) -> tuple[KnowledgeBase, Analyzer, Index]:
     files = knowledge.source_files(path)
     return cache.cached(files, repr(weights), lambda: _compile(knowledge.load(path), weights))
 

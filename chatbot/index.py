@@ -44,6 +44,13 @@ class Weights:
     lean: float = 0.5  # 0.5: cosine; higher: forgive a question the words an example lacks
     topic_lean: float = 0.3
 
+    @classmethod
+    def suited_to(cls, kb: KnowledgeBase) -> "Weights":
+        """The defaults for a knowledge base of many examples per intent; for one with about
+        one question per entry (a FAQ table), the answer text carries much of the evidence."""
+        per_intent = sum(len(i.examples) for i in kb.intents) / max(len(kb.intents), 1)
+        return cls(topic=0.8, answer=1.0, topic_lean=0.1) if per_intent < 2 else cls()
+
 
 @dataclass(frozen=True)
 class Scored:

@@ -120,3 +120,12 @@ def test_top_k_keeps_that_many_ranked_candidates(bot):
     assert len(few.candidates) == 3 and len(many.candidates) > 10
     assert [c.intent for c in many.candidates[:3]] == [c.intent for c in few.candidates]
     assert [c.score for c in many.candidates] == sorted((c.score for c in many.candidates), reverse=True)
+
+
+def test_weights_suit_the_kind_of_knowledge_base(bot, tmp_path):
+    from chatbot.index import Weights
+
+    assert Weights.suited_to(bot.kb) == Weights()
+    (tmp_path / "faq.csv").write_text("question,answer\n燃えるゴミの日は,月曜です\n駐車場は,ありません\n", encoding="utf-8")
+    table = Bot.from_path(tmp_path / "faq.csv")
+    assert table.index.weights.answer > Weights().answer and table.index.weights.topic > Weights().topic
