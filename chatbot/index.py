@@ -16,6 +16,7 @@ similarity to the intent as a whole (all its examples, and its answer at a lower
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from .text import KANJI, Analysis, Analyzer, to_katakana
 
 TYPO_CUTOFF = 80  # rapidfuzz ratio for an unknown word to count as a misspelt known one
 TYPO_MIN_LENGTH = 3
+SHORTLIST = 200  # examples scored in full: the best by words and the best by readings
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,13 @@ class Scored:
     words: float
     reading: float
     fuzz: float
+
+
+def _best(scores: dict[int, float], k: int, floor: float = 0.0) -> set[int]:
+    """The ``k`` best-scored keys at or above ``floor``."""
+    if len(scores) > k:
+        return {d for d in heapq.nlargest(k, scores, key=scores.__getitem__) if scores[d] >= floor}
+    return {d for d, s in scores.items() if s >= floor}
 
 
 def _bigrams(reading: str) -> set[str]:
@@ -227,7 +236,7 @@ class Index:
         words = self.words.similarities(query, self.weights.lean)
         readings = self.readings.similarities(dict.fromkeys(_bigrams(analysis.reading), 1.0), self.weights.lean)
         topics = self.topics.similarities(query, self.weights.topic_lean)
-        shortlist = sorted(set(words) | {d for d, s in readings.items() if s > 0.1})
+        shortlist = _best(words, SHORTLIST) | _best(readings, SHORTLIST, floor=0.1)
         fuzzed = {}
         if shortlist and analysis.key:
             choices = {d: self.keys[d] for d in shortlist}
