@@ -30,6 +30,7 @@ from typing import Mapping, TextIO
 from . import chatview
 from .errors import ChatbotError
 from .models import ANSWERED, CLARIFY, DECLINED, Answer, Candidate, Intent
+from .text import to_hiragana
 
 GREETING = "裏ももの筋トレとストレッチについてお答えします"
 FOLLOW_UP_FLOOR = 0.2  # below this the question shares (almost) nothing with the knowledge base
@@ -93,9 +94,7 @@ class _Judged:
 
 def fold(text: str) -> str:
     """Width, case and kana folded (ｽﾄﾚｯﾁ = ストレッチ = すとれっち), spaces dropped: for matching typed text."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    text = "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in text)
-    return re.sub(r"\s+", "", text)
+    return re.sub(r"\s+", "", to_hiragana(unicodedata.normalize("NFKC", text).casefold()))
 
 
 def content_intents(kb) -> list[Intent]:
