@@ -98,8 +98,10 @@ class Bot:
 
 
 def _compile(kb: KnowledgeBase, weights: Weights | None) -> tuple[KnowledgeBase, Analyzer, Index]:
-    analyzer = Analyzer(kb.synonyms, (q for intent in kb.intents for q in intent.examples))
-    return kb, analyzer, Index(kb, analyzer, weights or Weights.suited_to(kb))
+    weights = weights or Weights.suited_to(kb)
+    examples = (q for intent in kb.intents for q in intent.examples)
+    analyzer = Analyzer(kb.synonyms, examples, pieces=weights.pieces > 0)
+    return kb, analyzer, Index(kb, analyzer, weights)
 
 
 def _compiled(path: Path, weights: Weights | None) -> tuple[KnowledgeBase, Analyzer, Index]:

@@ -34,8 +34,9 @@ SHORTLIST = 200  # examples scored in full: the best by words and the best by re
 @dataclass(frozen=True)
 class Weights:
     """How the evidence is combined. An example's score is ``words*w + reading*r + fuzz*f``;
-    an intent's is ``(1 - topic)`` times its best example's plus ``topic`` times the similarity
-    to all its examples and its answer together (the answer's words at ``answer``)."""
+    an intent's is ``(1 - topic - pieces)`` times its best example's, plus ``topic`` times the
+    similarity to all its examples and its answer together (the answer's words at ``answer``),
+    plus ``pieces`` times BM25 over split-mode-A pieces of the same (used for FAQ tables)."""
 
     words: float = 0.55
     reading: float = 0.3
@@ -45,13 +46,14 @@ class Weights:
     unknown_noun: float = 2.5  # how much more an unknown noun weighs than the rarest known word
     lean: float = 0.5  # 0.5: cosine; higher: forgive a question the words an example lacks
     topic_lean: float = 0.3
+    pieces: float = 0.0  # BM25 over split-mode-A pieces of examples and answer
 
     @classmethod
     def suited_to(cls, kb: KnowledgeBase) -> "Weights":
         """The defaults for a knowledge base of many examples per intent; for one with about
         one question per entry (a FAQ table), the answer text carries much of the evidence."""
         per_intent = sum(len(i.examples) for i in kb.intents) / max(len(kb.intents), 1)
-        return cls(topic=0.8, answer=1.0, topic_lean=0.1) if per_intent < 2 else cls()
+        return cls(topic=0.2, answer=1.0, topic_lean=0.1, pieces=0.5) if per_intent < 2 else cls()
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,38 @@ class _Space:
         return factors
 
 
+class _Bm25:
+    """Intents as whole documents scored Okapi-BM25 style (term weights saturate, long
+    documents are discounted), as the share of the question's best possible score: 0-1."""
+
+    K1, B = 1.2, 0.75
+
+    def __init__(self, documents: list[dict[str, float]]):
+        n = len(documents)
+        df: dict[str, int] = defaultdict(int)
+        for doc in documents:
+            for feature in doc:
+                df[feature] += 1
+        self.idf = {f: math.log(1 + (n - d + 0.5) / (d + 0.5)) for f, d in df.items()}
+        lengths = [sum(doc.values()) for doc in documents]
+        average = (sum(lengths) / n) if n else 1.0
+        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for i, (doc, length) in enumerate(zip(documents, lengths)):
+            norm = self.K1 * (1 - self.B + self.B * length / (average or 1.0))
+            for feature, tf in doc.items():
+                self.postings[feature].append((i, tf * (self.K1 + 1) / (tf + norm)))
+
+    def coverage(self, query: dict[str, float]) -> dict[int, float]:
+        scores: dict[int, float] = defaultdict(float)
+        total = sum(self.idf.get(f, 0.0) * (self.K1 + 1) for f in query)
+        for feature in query:
+            idf = self.idf.get(feature)
+            if idf:
+                for doc, saturated in self.postings[feature]:
+                    scores[doc] += idf * saturated
+        return {doc: min(1.0, s / total) for doc, s in scores.items()} if total else {}
+
+
 class Index:
     """Every example question of a knowledge base, analyzed once."""
 
@@ -168,6 +202,17 @@ class Index:
             for feature, factor in doc.items():
                 topics[owner][feature] = max(topics[owner].get(feature, 0.0), factor)
         self.topics = _Space(topics, list(range(n)), n)
+        self.pieces: _Bm25 | None = None
+        if weights.pieces:
+            pieces: list[dict[str, float]] = [defaultdict(float) for _ in kb.intents]
+            for owner, a in zip(self.owner, analyses):
+                for piece in a.pieces:
+                    pieces[owner][piece] += 1.0
+            for i, intent in enumerate(kb.intents):
+                for piece in analyzer.analyze(intent.answer).pieces:
+                    pieces[i][piece] += weights.answer
+            self.pieces = _Bm25(pieces)
+        self.first_example = {owner: d for d, owner in reversed(list(enumerate(self.owner)))}
         # Known words by reading, to repair misspelt words in questions: the examples'
         # words, and the variants of single-word synonyms (ハムストリングズ → 裏もも).
         self.vocabulary: dict[str, tuple[str, ...]] = {}
@@ -236,7 +281,10 @@ class Index:
         words = self.words.similarities(query, self.weights.lean)
         readings = self.readings.similarities(dict.fromkeys(_bigrams(analysis.reading), 1.0), self.weights.lean)
         topics = self.topics.similarities(query, self.weights.topic_lean)
+        bm25 = self.pieces.coverage(dict.fromkeys(analysis.pieces, 1.0)) if self.pieces else {}
         shortlist = _best(words, SHORTLIST) | _best(readings, SHORTLIST, floor=0.1)
+        if bm25:  # an entry found only through its answer text has no example sharing words
+            shortlist |= {self.first_example[owner] for owner in _best(bm25, SHORTLIST)}
         fuzzed = {}
         if shortlist and analysis.key:
             choices = {d: self.keys[d] for d in shortlist}
@@ -248,7 +296,11 @@ class Index:
             w, r, f = words.get(d, 0.0), readings.get(d, 0.0), fuzzed.get(d, 0.0)
             owner = self.owner[d]
             if query:
-                score = (1 - k.topic) * (k.words * w + k.reading * r + k.fuzz * f) + k.topic * topics.get(owner, 0.0)
+                score = (
+                    (1 - k.topic - k.pieces) * (k.words * w + k.reading * r + k.fuzz * f)
+                    + k.topic * topics.get(owner, 0.0)
+                    + k.pieces * bm25.get(owner, 0.0)
+                )
             else:  # no content word at all (じゃあね, 終わります): only the reading can tell
                 score = r
             if owner not in best or score > best[owner].score:

@@ -101,6 +101,7 @@ class Analysis:
     words: tuple[Word, ...]
     reading: str  # katakana reading of the whole text, symbols dropped
     lead_in: int = 0  # how many of the words come before the last clause (、。)
+    pieces: tuple[str, ...] = ()  # split-mode-A normalized forms of every morpheme, for BM25
 
     @property
     def key(self) -> str:
@@ -112,12 +113,18 @@ class Analyzer:
     """Normalizes and tokenizes Japanese. Build once (it loads the dictionary); call often."""
 
     def __init__(
-        self, synonyms: Mapping[str, Sequence[str]] | None = None, vocabulary: Iterable[str] = (), subwords: bool = True
+        self,
+        synonyms: Mapping[str, Sequence[str]] | None = None,
+        vocabulary: Iterable[str] = (),
+        subwords: bool = True,
+        pieces: bool = False,
     ):
         """``synonyms``: canonical word → variants, rewritten before tokenizing.
         ``vocabulary``: texts (the example questions) whose kanji and katakana words are
-        learnt by reading, so that the same words typed in hiragana are spelt back."""
-        self.subwords = subwords
+        learnt by reading, so that the same words typed in hiragana are spelt back.
+        ``subwords``: long compounds also count as their parts. ``pieces``: also list every
+        morpheme's split-mode-A forms (``Analysis.pieces``, for BM25)."""
+        self.subwords, self.pieces = subwords, pieces
         self._open()
         rewrites: dict[str, str] = {}
         for canonical, variants in (synonyms or {}).items():
@@ -192,9 +199,12 @@ class Analyzer:
         return self._analyze_normalized(self.normalize(text))
 
     def _analyze_normalized(self, text: str) -> Analysis:
-        words, reading, lead_in = [], [], 0
+        words, reading, lead_in, pieces = [], [], 0, []
         for m in self._tokenizer().tokenize(text):
             pos = m.part_of_speech()
+            if self.pieces and pos[0] not in ("補助記号", "空白"):
+                parts = m.split(_mode_a())
+                pieces.extend(p.normalized_form() for p in (parts if len(parts) > 1 else (m,)))
             if pos[0] in ("補助記号", "空白", "記号"):
                 if _KANA.fullmatch(m.surface()):  # a stray っ or ー still belongs to the reading
                     reading.append(m.surface())
@@ -214,7 +224,7 @@ class Analyzer:
                         if part_pos[0] in ("名詞", "動詞", "形容詞") and not _ONE_KANA.fullmatch(part.surface()):
                             w = _word(part, part_pos)
                             words.append(replace(w, weight=w.weight * SUBWORD_WEIGHT, part=True))
-        return Analysis(text, tuple(words), to_katakana("".join(reading)), lead_in)
+        return Analysis(text, tuple(words), to_katakana("".join(reading)), lead_in, tuple(pieces))
 
 
 def _word(m, pos) -> Word:

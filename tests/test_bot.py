@@ -128,4 +128,16 @@ def test_weights_suit_the_kind_of_knowledge_base(bot, tmp_path):
     assert Weights.suited_to(bot.kb) == Weights()
     (tmp_path / "faq.csv").write_text("question,answer\n燃えるゴミの日は,月曜です\n駐車場は,ありません\n", encoding="utf-8")
     table = Bot.from_path(tmp_path / "faq.csv")
-    assert table.index.weights.answer > Weights().answer and table.index.weights.topic > Weights().topic
+    assert table.index.weights.answer > Weights().answer and table.index.weights.pieces > Weights().pieces == 0
+
+
+def test_faq_table_finds_an_entry_by_its_answer_text(tmp_path):
+    (tmp_path / "faq.csv").write_text(
+        "id,question,answer\n"
+        "sodai,粗大ごみの出し方を教えてください,電話で申し込み、処理券をコンビニで買って貼ってください。\n"
+        "shigen,資源ごみの日はいつですか,びん・缶・ペットボトルは毎週水曜日です。\n"
+        "kanen,燃えるごみの日はいつですか,月曜日と木曜日の朝8時までに出してください。\n",
+        encoding="utf-8",
+    )
+    ranked = Bot.from_path(tmp_path / "faq.csv").answer("ペットボトル 何曜日", top_k=3).candidates
+    assert ranked[0].intent == "shigen"
