@@ -146,6 +146,7 @@ class _Bm25:
     documents are discounted), as the share of the question's best possible score: 0-1."""
 
     K1, B = 1.2, 0.75
+    NEGLIGIBLE = 0.5  # an idf this low (a piece in over half the entries) is not looked up
 
     def __init__(self, documents: list[dict[str, float]]):
         n = len(documents)
@@ -166,8 +167,8 @@ class _Bm25:
         scores: dict[int, float] = defaultdict(float)
         total = sum(self.idf.get(f, 0.0) * (self.K1 + 1) for f in query)
         for feature in query:
-            idf = self.idf.get(feature)
-            if idf:
+            idf = self.idf.get(feature, 0.0)
+            if idf > self.NEGLIGIBLE:  # の, を... are in most entries: long postings, nothing to tell
                 for doc, saturated in self.postings[feature]:
                     scores[doc] += idf * saturated
         return {doc: min(1.0, s / total) for doc, s in scores.items()} if total else {}
