@@ -194,10 +194,11 @@ class Index:
         self.words = _Space(features, self.owner, n)
         self.readings = _Space([dict.fromkeys(_bigrams(a.reading), 1.0) for a in analyses], self.owner, n)
         self.keys = [a.key for a in analyses]
+        answers = [analyzer.analyze(intent.answer) for intent in kb.intents]
         topics: list[dict[str, float]] = [{} for _ in kb.intents]
         for i, intent in enumerate(kb.intents):
-            for text in (intent.title, intent.answer):
-                for feature, factor in _word_features(analyzer.analyze(text)).items():
+            for analysis in (analyzer.analyze(intent.title), answers[i]):
+                for feature, factor in _word_features(analysis).items():
                     topics[i][feature] = max(topics[i].get(feature, 0.0), factor * weights.answer)
         for owner, doc in zip(self.owner, features):
             for feature, factor in doc.items():
@@ -209,11 +210,13 @@ class Index:
             for owner, a in zip(self.owner, analyses):
                 for piece in a.pieces:
                     pieces[owner][piece] += 1.0
-            for i, intent in enumerate(kb.intents):
-                for piece in analyzer.analyze(intent.answer).pieces:
+            for i, answer in enumerate(answers):
+                for piece in answer.pieces:
                     pieces[i][piece] += weights.answer
             self.pieces = _Bm25(pieces)
-        self.first_example = {owner: d for d, owner in reversed(list(enumerate(self.owner)))}
+        self.first_example: dict[int, int] = {}  # intent → its first example
+        for d, owner in enumerate(self.owner):
+            self.first_example.setdefault(owner, d)
         # Known words by reading, to repair misspelt words in questions: the examples'
         # words, and the variants of single-word synonyms (ハムストリングズ → 裏もも).
         self.vocabulary: dict[str, tuple[str, ...]] = {}
@@ -242,11 +245,10 @@ class Index:
         for word in analysis.words:
             mine = ("w:" + word.form, "r:" + word.reading)
             factor = word.weight
-            if word.part and whole_known:
-                continue  # the compound itself is known: its parts add nothing
-            known = mine[0] in self.words.idf or mine[0] in self.topics.idf
             if not word.part:
-                whole_known = known
+                whole_known = mine[0] in self.words.idf or mine[0] in self.topics.idf
+            elif whole_known:
+                continue  # the compound itself is known: its parts add nothing
             if mine[0] not in self.words.idf and not (
                 mine[1] in self.words.idf and (word.reading in self.kana_readings or not KANJI.search(word.form))
             ):  # neither the word nor a kana spelling of it is known (肩 is not 方 for sharing カタ)
