@@ -133,9 +133,14 @@ class Analyzer:
                     if key and key != kana_key(fold(canonical)):
                         rewrites.setdefault(key, fold(canonical))
         self._rewrites = _Replacer(rewrites)
-        learnt: dict[str, str] = {}  # hiragana spelling → surface, kanji/katakana ones first
-        in_kana: dict[str, str] = {}  # words the examples themselves write in hiragana (たるみ)
-        texts = [*vocabulary, *(w for canonical, variants in (synonyms or {}).items() for w in (canonical, *variants))]
+        words = (w for canonical, variants in (synonyms or {}).items() for w in (canonical, *variants))
+        self._respell = self._spellings([*vocabulary, *words])
+
+    def _spellings(self, texts: list[str]) -> "_Replacer":
+        """Hiragana spellings of the words in ``texts`` (as written and with synonyms rewritten),
+        each replaced by the word as the texts write it: kanji and katakana words first."""
+        learnt: dict[str, str] = {}  # hiragana spelling → kanji/katakana surface
+        in_kana: dict[str, str] = {}  # words the texts themselves write in hiragana (たるみ)
         for text in dict.fromkeys(t for text in texts for t in (fold(text), self.normalize(text))):
             for m in self._tokenizer().tokenize(text):
                 kana = kana_key(m.reading_form())
@@ -149,7 +154,7 @@ class Analyzer:
                         if len(spelling) >= (MIN_SPELLING if table is learnt else MIN_SPELLING + 1):
                             table.setdefault(spelling, m.surface())
         # A hiragana word is spelt as itself, so that it is not cut up (たるみがき: not 磨き).
-        self._respell = _Replacer({**in_kana, **learnt})
+        return _Replacer({**in_kana, **learnt})
 
     def _open(self) -> None:
         from sudachipy import Dictionary
@@ -182,7 +187,7 @@ class Analyzer:
         (すとれっちはひつよう → ストレッチは必要); text with a lead-in before its last clause
         (「最近ジムに通い始めたのですが、…」) is also read with the lead-in weighing less."""
         kana = romaji.to_kana(fold(text))
-        plain = self.analyze(text)
+        plain = self._analyze_normalized(self._rewrites(kana))
         result = [plain]
         respelt = self._rewrites(self._respell(kana, only=_HIRAGANA_RUN))
         if respelt != plain.text:
