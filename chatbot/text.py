@@ -141,8 +141,8 @@ class Analyzer:
         each replaced by the word as the texts write it: kanji and katakana words first."""
         learnt: dict[str, str] = {}  # hiragana spelling → kanji/katakana surface
         in_kana: dict[str, str] = {}  # words the texts themselves write in hiragana (たるみ)
-        for text in dict.fromkeys(t for text in texts for t in (fold(text), self.normalize(text))):
-            for m in self._tokenizer().tokenize(text):
+        for form in dict.fromkeys(f for text in texts for f in (fold(text), self.normalize(text))):
+            for m in self._tokenizer().tokenize(form):
                 kana = kana_key(m.reading_form())
                 if (
                     m.part_of_speech()[0] in CONTENT_POS

@@ -7,7 +7,7 @@ import pytest
 
 from chatbot import batch
 from chatbot.batch import (
-    MAX_LINE_BYTES, Chunk, Item, Progress, Writer, answer_chunks, format_of, progress_line, read_chunks,
+    MAX_LINE_BYTES, Chunk, Item, Progress, answer_chunks, format_of, progress_line, read_chunks,
     read_questions, write_all,
 )
 from chatbot.errors import ChatbotError
