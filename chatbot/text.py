@@ -207,8 +207,10 @@ class Analyzer:
         words, reading, lead_in, pieces = [], [], 0, []
         for m in self._tokenizer().tokenize(text):
             pos = m.part_of_speech()
-            if self.pieces and pos[0] not in ("補助記号", "空白"):
-                parts = m.split(_mode_a())
+            for_pieces = self.pieces and pos[0] not in ("補助記号", "空白")
+            compound = self.subwords and pos[0] == "名詞" and len(m.surface()) >= 3
+            parts = m.split(_mode_a()) if for_pieces or compound else ()  # split once, used twice
+            if for_pieces:
                 pieces.extend(p.normalized_form() for p in (parts if len(parts) > 1 else (m,)))
             if pos[0] in ("補助記号", "空白", "記号"):
                 if _KANA.fullmatch(m.surface()):  # a stray っ or ー still belongs to the reading
@@ -220,15 +222,13 @@ class Analyzer:
             if pos[0] not in CONTENT_POS or pos[1] in ("非自立可能", "数詞") or _ONE_KANA.fullmatch(m.surface()):
                 continue  # a lone kana is what is left of a mis-split (ハムストリング|ズ), not a word
             words.append(_word(m, pos))
-            if pos[0] == "名詞" and self.subwords and len(m.surface()) >= 3:
+            if compound and len(parts) > 1:
                 # a compound also counts as its parts: 粗大ごみ as 粗大 + ごみ, 児童手当 as 児童 + 手当
-                parts = m.split(_mode_a())
-                if len(parts) > 1:
-                    for part in parts:
-                        part_pos = part.part_of_speech()
-                        if part_pos[0] in ("名詞", "動詞", "形容詞") and not _ONE_KANA.fullmatch(part.surface()):
-                            w = _word(part, part_pos)
-                            words.append(replace(w, weight=w.weight * SUBWORD_WEIGHT, part=True))
+                for part in parts:
+                    part_pos = part.part_of_speech()
+                    if part_pos[0] in ("名詞", "動詞", "形容詞") and not _ONE_KANA.fullmatch(part.surface()):
+                        w = _word(part, part_pos)
+                        words.append(replace(w, weight=w.weight * SUBWORD_WEIGHT, part=True))
         return Analysis(text, tuple(words), to_katakana("".join(reading)), lead_in, tuple(pieces))
 
 
