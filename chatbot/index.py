@@ -111,9 +111,6 @@ class _Space:
             self.norms.append(math.sqrt(total) or 1.0)
         self._by_lean: dict[float, list[float]] = {}
 
-    def weight(self, feature: str) -> float:
-        return self.idf.get(feature, self.unknown_idf)
-
     def similarities(self, query: dict[str, float], lean: float = 0.5) -> dict[int, float]:
         """Each document's similarity to the query: the weighted share of the query it covers
         and the share of itself the query covers, combined as ``query^(1-lean) * doc^lean``
