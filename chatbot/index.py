@@ -16,7 +16,6 @@ similarity to the intent as a whole (all its examples, and its answer at a lower
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -70,9 +69,10 @@ class Scored:
 
 def _best(scores: dict[int, float], k: int, floor: float = 0.0) -> set[int]:
     """The ``k`` best-scored keys at or above ``floor``."""
-    if len(scores) > k:
-        return {d for d in heapq.nlargest(k, scores, key=scores.__getitem__) if scores[d] >= floor}
-    return {d for d, s in scores.items() if s >= floor}
+    keys = [d for d, s in scores.items() if s >= floor] if floor else list(scores)
+    if len(keys) > k:
+        keys = sorted(keys, key=scores.__getitem__, reverse=True)[:k]
+    return set(keys)
 
 
 def _bigrams(reading: str) -> set[str]:
@@ -270,39 +270,48 @@ class Index:
     def rank(self, analyses: list[Analysis]) -> list[Scored]:
         """Intents that share any evidence with any reading of the question, best first."""
         best: dict[int, Scored] = {}
+        shared: dict = {}  # evidence from the whole reading and key, the same in most variants
         for analysis in analyses:
-            for scored in self._rank_one(analysis):
+            for scored in self._rank_one(analysis, shared):
                 if scored.intent not in best or scored.score > best[scored.intent].score:
                     best[scored.intent] = scored
         return sorted(best.values(), key=lambda s: -s.score)
 
-    def _rank_one(self, analysis: Analysis) -> list[Scored]:
+    def _rank_one(self, analysis: Analysis, shared: dict) -> list[Scored]:
         query = self.query_features(analysis)
         words = self.words.similarities(query, self.weights.lean)
-        readings = self.readings.similarities(dict.fromkeys(_bigrams(analysis.reading), 1.0), self.weights.lean)
         topics = self.topics.similarities(query, self.weights.topic_lean)
-        bm25 = self.pieces.coverage(dict.fromkeys(analysis.pieces, 1.0)) if self.pieces else {}
+        readings = shared.get(analysis.reading)
+        if readings is None:
+            bigrams = dict.fromkeys(_bigrams(analysis.reading), 1.0)
+            readings = shared[analysis.reading] = self.readings.similarities(bigrams, self.weights.lean)
+        bm25 = {}
+        if self.pieces:
+            bm25 = shared.get(analysis.pieces)
+            if bm25 is None:
+                bm25 = shared[analysis.pieces] = self.pieces.coverage(dict.fromkeys(analysis.pieces, 1.0))
         shortlist = _best(words, SHORTLIST) | _best(readings, SHORTLIST, floor=0.1)
         if bm25:  # an entry found only through its answer text has no example sharing words
             shortlist |= {self.first_example[owner] for owner in _best(bm25, SHORTLIST)}
-        fuzzed = {}
-        if shortlist and analysis.key:
-            choices = {d: self.keys[d] for d in shortlist}
-            for _, score, d in process.extract(analysis.key, choices, scorer=fuzz.ratio, limit=None):
+        fuzzed = shared.setdefault(("fuzz", analysis.key), {})
+        missing = {d: self.keys[d] for d in shortlist if d not in fuzzed}
+        if missing and analysis.key:
+            for _, score, d in process.extract(analysis.key, missing, scorer=fuzz.ratio, limit=None):
                 fuzzed[d] = score / 100
         k = self.weights
-        best: dict[int, Scored] = {}
+        example_share, topic_share = 1 - k.topic - k.pieces, k.topic
+        best: dict[int, tuple[float, int]] = {}
         for d in shortlist:
-            w, r, f = words.get(d, 0.0), readings.get(d, 0.0), fuzzed.get(d, 0.0)
             owner = self.owner[d]
             if query:
-                score = (
-                    (1 - k.topic - k.pieces) * (k.words * w + k.reading * r + k.fuzz * f)
-                    + k.topic * topics.get(owner, 0.0)
-                    + k.pieces * bm25.get(owner, 0.0)
-                )
+                score = example_share * (
+                    k.words * words.get(d, 0.0) + k.reading * readings.get(d, 0.0) + k.fuzz * fuzzed.get(d, 0.0)
+                ) + topic_share * topics.get(owner, 0.0) + k.pieces * bm25.get(owner, 0.0)
             else:  # no content word at all (じゃあね, 終わります): only the reading can tell
-                score = r
-            if owner not in best or score > best[owner].score:
-                best[owner] = Scored(owner, min(score, 1.0), self.examples[d], w, r, f)
-        return list(best.values())
+                score = readings.get(d, 0.0)
+            if owner not in best or score > best[owner][0]:
+                best[owner] = (score, d)
+        return [
+            Scored(owner, min(score, 1.0), self.examples[d], words.get(d, 0.0), readings.get(d, 0.0), fuzzed.get(d, 0.0))
+            for owner, (score, d) in best.items()
+        ]

@@ -37,7 +37,6 @@ MIN_SPELLING = 2  # shortest hiragana reading spelt back (腰 こし, 膝 ひざ
 _TRAILING_NOISE = re.compile(r"(?:[\s!?.。…~〜♪☆★]+|(?<![a-z0-9])w+|笑+|草)+$")
 _DOUBLED = re.compile(r"([っッんンー])\1+")
 _SPACES = re.compile(r"\s+")
-_HIRAGANA = re.compile(r"[ぁ-ゖ]")
 _KANA = re.compile(r"[ぁ-ゖァ-ヺー]+")
 _HIRAGANA_RUN = re.compile(r"[ぁ-ゖー]+")
 _ONE_KANA = re.compile(r"[ァ-ヺ]")
@@ -63,12 +62,16 @@ def fold(text: str) -> str:
     return text
 
 
+_TO_HIRAGANA = {code: code - 0x60 for code in range(ord("ァ"), ord("ヶ") + 1)}
+_TO_KATAKANA = {code: code + 0x60 for code in range(ord("ぁ"), ord("ゖ") + 1)}
+
+
 def to_hiragana(text: str) -> str:
-    return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in text)
+    return text.translate(_TO_HIRAGANA)
 
 
 def to_katakana(text: str) -> str:
-    return _HIRAGANA.sub(lambda m: chr(ord(m.group()) + 0x60), text)
+    return text.translate(_TO_KATAKANA)
 
 
 def kana_key(text: str) -> str:
