@@ -77,11 +77,11 @@ class Bot:
         return self._decline(question, [], 0.0, reason)
 
     def _decline(self, question: str, ranked: list[Scored], score: float, reason: str | None = None) -> Answer:
-        offered = [self.kb.intents[s.intent] for s in ranked if self.kb.intents[s.intent].source]
-        offered += [i for i in self.kb.intents if i.source and i not in offered]
+        intents = self.kb.intents
+        closest_first = dict.fromkeys([s.intent for s in ranked] + list(range(len(intents))))
+        offered = [intents[i] for i in closest_first if intents[i].source][:OFFERED_TOPICS]
         if not offered:  # a knowledge base without sections: offer its first entries
-            offered = list(self.kb.intents)
-        offered = offered[:OFFERED_TOPICS]
+            offered = list(intents[:OFFERED_TOPICS])
         text = replies.decline([i.title for i in offered], unreadable=reason is not None)
         return Answer(
             question, text, DECLINED, None, score, self._candidates(ranked), reason=reason,

@@ -298,20 +298,23 @@ class Index:
         if missing and analysis.key:
             for _, score, d in process.extract(analysis.key, missing, scorer=fuzz.ratio, limit=None):
                 fuzzed[d] = score / 100
+        # An intent's score: its best example's evidence, then what it has as a whole.
         k = self.weights
-        example_share, topic_share = 1 - k.topic - k.pieces, k.topic
-        best: dict[int, tuple[float, int]] = {}
+        if query:
+            kw, kr, kf = k.words, k.reading, k.fuzz
+        else:  # no content word at all (じゃあね, 終わります): only the reading can tell
+            kw, kr, kf = 0.0, 1.0, 0.0
+        owner_of, best, best_example = self.owner, {}, {}
+        words_of, readings_of, fuzz_of = words.get, readings.get, fuzzed.get
         for d in shortlist:
-            owner = self.owner[d]
+            score = kw * words_of(d, 0.0) + kr * readings_of(d, 0.0) + kf * fuzz_of(d, 0.0)
+            owner = owner_of[d]
+            if score > best.get(owner, -1.0):
+                best[owner], best_example[owner] = score, d
+        ranked = []
+        for owner, score in best.items():
             if query:
-                score = example_share * (
-                    k.words * words.get(d, 0.0) + k.reading * readings.get(d, 0.0) + k.fuzz * fuzzed.get(d, 0.0)
-                ) + topic_share * topics.get(owner, 0.0) + k.pieces * bm25.get(owner, 0.0)
-            else:  # no content word at all (じゃあね, 終わります): only the reading can tell
-                score = readings.get(d, 0.0)
-            if owner not in best or score > best[owner][0]:
-                best[owner] = (score, d)
-        return [
-            Scored(owner, min(score, 1.0), self.examples[d], words.get(d, 0.0), readings.get(d, 0.0), fuzzed.get(d, 0.0))
-            for owner, (score, d) in best.items()
-        ]
+                score = (1 - k.topic - k.pieces) * score + k.topic * topics.get(owner, 0.0) + k.pieces * bm25.get(owner, 0.0)
+            d = best_example[owner]
+            ranked.append(Scored(owner, min(score, 1.0), self.examples[d], words_of(d, 0.0), readings_of(d, 0.0), fuzz_of(d, 0.0)))
+        return ranked
