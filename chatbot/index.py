@@ -115,14 +115,15 @@ class _Space:
         """Each document's similarity to the query: the weighted share of the query it covers
         and the share of itself the query covers, combined as ``query^(1-lean) * doc^lean``
         (``lean`` 0.5 is the cosine). Only documents sharing a feature are returned."""
-        dots: dict[int, float] = defaultdict(float)
+        dots: dict[int, float] = {}
+        dot = dots.get
         total = 0.0
         idf, unknown, postings = self.idf, self.unknown_idf, self.postings
         for feature, factor in query.items():
             weight = idf.get(feature, unknown) * factor
             total += weight * weight
             for doc, doc_weight in postings.get(feature, ()):
-                dots[doc] += weight * doc_weight
+                dots[doc] = dot(doc, 0.0) + weight * doc_weight
         if not total:
             return {}
         # dot^(1-lean) / total^(1-lean) * dot^lean / norm^(2 lean) = dot * total^(lean-1) * norm^(-2 lean)
