@@ -28,6 +28,8 @@ from .text import KANJI, Analysis, Analyzer, to_katakana
 TYPO_CUTOFF = 80  # rapidfuzz ratio for an unknown word to count as a misspelt known one
 TYPO_MIN_LENGTH = 3
 SHORTLIST = 200  # examples scored in full: the best by words and the best by readings
+POOL = 100  # documents a question's rarer features find before its commoner ones only add to them
+LOOKUP = 2 * POOL  # postings this long are also kept as dicts, to look up the documents found
 
 
 @dataclass(frozen=True)
@@ -110,20 +112,37 @@ class _Space:
                 total += weight * weight
             self.norms.append(math.sqrt(total) or 1.0)
         self._by_lean: dict[float, list[float]] = {}
+        # Long postings (の, ス|ル) also as dicts: looked up in the documents found so far.
+        self.lookup = {f: dict(p) for f, p in self.postings.items() if len(p) > LOOKUP}
 
     def similarities(self, query: dict[str, float], lean: float = 0.5) -> dict[int, float]:
         """Each document's similarity to the query: the weighted share of the query it covers
         and the share of itself the query covers, combined as ``query^(1-lean) * doc^lean``
-        (``lean`` 0.5 is the cosine). Only documents sharing a feature are returned."""
+        (``lean`` 0.5 is the cosine). Only documents sharing a feature are returned: the
+        query's rarest features first, and once ``POOL`` documents are found, the commoner
+        ones only add to those (a document sharing nothing but の is not worth finding)."""
         dots: dict[int, float] = {}
         dot = dots.get
         total = 0.0
         idf, unknown, postings = self.idf, self.unknown_idf, self.postings
-        for feature, factor in query.items():
-            weight = idf.get(feature, unknown) * factor
+        empty = ()
+        for feature in sorted(query, key=lambda f: len(postings.get(f, empty))):
+            weight = idf.get(feature, unknown) * query[feature]
             total += weight * weight
-            for doc, doc_weight in postings.get(feature, ()):
-                dots[doc] = dot(doc, 0.0) + weight * doc_weight
+            posting = postings.get(feature, empty)
+            if len(dots) < POOL:
+                for doc, doc_weight in posting:
+                    dots[doc] = dot(doc, 0.0) + weight * doc_weight
+            elif len(posting) > len(dots) and feature in self.lookup:
+                weight_in = self.lookup[feature].get
+                for doc in dots:
+                    doc_weight = weight_in(doc)
+                    if doc_weight:
+                        dots[doc] += weight * doc_weight
+            else:
+                for doc, doc_weight in posting:
+                    if doc in dots:
+                        dots[doc] += weight * doc_weight
         if not total:
             return {}
         # dot^(1-lean) / total^(1-lean) * dot^lean / norm^(2 lean) = dot * total^(lean-1) * norm^(-2 lean)
