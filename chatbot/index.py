@@ -112,6 +112,8 @@ class _Space:
                 total += weight * weight
             self.norms.append(math.sqrt(total) or 1.0)
         self._by_lean: dict[float, list[float]] = {}
+        self.postings = dict(self.postings)
+        self.lengths = {f: len(p) for f, p in self.postings.items()}
         # Long postings (の, ス|ル) also as dicts: looked up in the documents found so far.
         self.lookup = {f: dict(p) for f, p in self.postings.items() if len(p) > LOOKUP}
 
@@ -124,12 +126,17 @@ class _Space:
         dots: dict[int, float] = {}
         dot = dots.get
         total = 0.0
-        idf, unknown, postings = self.idf, self.unknown_idf, self.postings
-        empty = ()
-        for feature in sorted(query, key=lambda f: len(postings.get(f, empty))):
-            weight = idf.get(feature, unknown) * query[feature]
+        idf, postings = self.idf, self.postings
+        known = []
+        for feature, factor in query.items():
+            if feature in postings:
+                known.append(feature)
+            else:  # a feature no document has still makes the query longer
+                total += (self.unknown_idf * factor) ** 2
+        for feature in sorted(known, key=self.lengths.__getitem__):
+            weight = idf[feature] * query[feature]
             total += weight * weight
-            posting = postings.get(feature, empty)
+            posting = postings[feature]
             if len(dots) < POOL:
                 for doc, doc_weight in posting:
                     dots[doc] = dot(doc, 0.0) + weight * doc_weight
