@@ -77,11 +77,12 @@ def _best(scores: dict[int, float], k: int, floor: float = 0.0) -> set[int]:
     return set(keys)
 
 
-def _bigrams(reading: str) -> set[str]:
+def _bigrams(reading: str) -> dict[str, float]:
+    """The reading's bigrams, in the order they come (an order that hash seeds do not change)."""
     reading = reading.replace("ー", "")  # バイバーイ, バイバイ
     if len(reading) < 2:
-        return {reading} if reading else set()
-    return {reading[i : i + 2] for i in range(len(reading) - 1)}
+        return {reading: 1.0} if reading else {}
+    return dict.fromkeys((reading[i : i + 2] for i in range(len(reading) - 1)), 1.0)
 
 
 def _word_features(analysis: Analysis) -> dict[str, float]:
@@ -216,7 +217,7 @@ class Index:
         n = len(kb.intents)
         features = [_word_features(a) for a in analyses]
         self.words = _Space(features, self.owner, n)
-        self.readings = _Space([dict.fromkeys(_bigrams(a.reading), 1.0) for a in analyses], self.owner, n)
+        self.readings = _Space([_bigrams(a.reading) for a in analyses], self.owner, n)
         self.keys = [a.key for a in analyses]
         answers = [analyzer.analyze(intent.answer) for intent in kb.intents]
         topics: list[dict[str, float]] = [{} for _ in kb.intents]
@@ -310,7 +311,7 @@ class Index:
         topics = self.topics.similarities(query, self.weights.topic_lean)
         readings = shared.get(analysis.reading)
         if readings is None:
-            bigrams = dict.fromkeys(_bigrams(analysis.reading), 1.0)
+            bigrams = _bigrams(analysis.reading)
             readings = shared[analysis.reading] = self.readings.similarities(bigrams, self.weights.lean)
         bm25 = {}
         if self.pieces:

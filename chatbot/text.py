@@ -39,6 +39,7 @@ _DOUBLED = re.compile(r"([っッんンー])\1+")
 _SPACES = re.compile(r"\s+")
 _KANA = re.compile(r"[ぁ-ゖァ-ヺー]+")
 _HIRAGANA_RUN = re.compile(r"[ぁ-ゖー]+")
+_HIRAGANA_WORD = re.compile(r"[ぁ-ゖー]{%d,}" % MIN_SPELLING)  # a run long enough to be spelt back
 _ONE_KANA = re.compile(r"[ァ-ヺ]")
 KANJI = re.compile(r"[\u3400-\u9fff々]")
 _KANJI_OR_KATAKANA = re.compile(r"[\u3400-\u9fff々ァ-ヺ]")
@@ -192,7 +193,7 @@ class Analyzer:
         kana = romaji.to_kana(fold(text))
         plain = self._analyze_normalized(self._rewrites(kana))
         result = [plain]
-        respelt = self._rewrites(self._respell(kana, only=_HIRAGANA_RUN))
+        respelt = self._rewrites(self._respell(kana, only=_HIRAGANA_WORD))
         if respelt != plain.text:
             result.append(self._analyze_normalized(respelt))
         if plain.lead_in and plain.lead_in < len(plain.words):

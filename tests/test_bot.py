@@ -1,4 +1,7 @@
 import dataclasses
+import os
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -141,3 +144,31 @@ def test_faq_table_finds_an_entry_by_its_answer_text(tmp_path):
     )
     ranked = Bot.from_path(tmp_path / "faq.csv").answer("ペットボトル 何曜日", top_k=3).candidates
     assert ranked[0].intent == "shigen"
+
+
+SCORES_SCRIPT = """
+import sys
+from chatbot import Bot
+bot = Bot()
+for question in sys.stdin.read().splitlines():
+    print([(s.intent, repr(s.score)) for s in bot.rank(question)[:5]])
+"""
+
+
+def test_ranking_is_the_same_whatever_the_hash_seed():
+    # Set and dict orders of strings change with PYTHONHASHSEED: no score may depend on them
+    # (batch workers and a second run must give the same answers, to the last digit).
+    questions = "\n".join(
+        ["友達に聞かれたんですが、ハムストリングスって何 教えて", "質問です。日常生活に筋トレを取り入れたい!",
+         "最近運動不足で、裏ももの伸ばし方!", "40代女性です。器具を持ってないけど裏もも鍛えたい。",
+         "裏ももが弱いと腰に負担がかかる?", "すとれっちはひつよう?", "uramomo ga tsuru"]
+    )
+    outputs = {
+        seed: subprocess.run(
+            [sys.executable, "-c", SCORES_SCRIPT], input=questions, capture_output=True, text=True,
+            env=dict(os.environ, PYTHONHASHSEED=seed), check=True,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert outputs["1"].count("\n") == 7
+    assert outputs["1"] == outputs["2"] == outputs["3"]
