@@ -12,6 +12,11 @@ similarity to the intent as a whole (all its examples, and its answer at a lower
 - readings: cosine of katakana-reading bigrams, for hiragana runs Sudachi splits badly.
 - rapidfuzz: ``fuzz.ratio`` of the content-word readings, scored over the examples that
   share evidence with the question (``process.extract``).
+
+Pruning, so that a large knowledge base costs little more than a small one: a question's
+features are looked up rarest first, and once they have found ``FOUND`` examples, a common
+one (in over ``COMMON``) only adds to those; only the best-scored examples (``SHORTLIST``)
+are scored in full.
 """
 
 from __future__ import annotations
@@ -28,8 +33,8 @@ from .text import KANJI, Analysis, Analyzer, to_katakana
 TYPO_CUTOFF = 80  # rapidfuzz ratio for an unknown word to count as a misspelt known one
 TYPO_MIN_LENGTH = 3
 SHORTLIST = 200  # examples scored in full: the best by words and the best by readings
-POOL = 100  # documents a question's rarer features find before its commoner ones only add to them
-LOOKUP = 2 * POOL  # postings this long are also kept as dicts, to look up the documents found
+COMMON = 200  # a feature in more documents than this only adds to those rarer ones found...
+FOUND = 200  # ...once they have found this many
 
 
 @dataclass(frozen=True)
@@ -103,52 +108,48 @@ class _Space:
                 df[feature].add(owner)
         self.idf = {f: math.log(1 + n_owners / len(o)) for f, o in df.items()}
         self.unknown_idf = math.log(1 + n_owners)
-        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         self.norms = []
         for i, doc in enumerate(documents):
             total = 0.0
             for feature, factor in doc.items():
                 weight = self.idf[feature] * factor
-                self.postings[feature].append((i, weight))
+                postings[feature].append((i, weight))
                 total += weight * weight
             self.norms.append(math.sqrt(total) or 1.0)
+        self.postings = dict(postings)
+        self.lengths = {f: len(p) for f, p in postings.items()}
+        self.common = {f: dict(p) for f, p in postings.items() if len(p) > COMMON}  # for lookups
         self._by_lean: dict[float, list[float]] = {}
-        self.postings = dict(self.postings)
-        self.lengths = {f: len(p) for f, p in self.postings.items()}
-        # Long postings (の, ス|ル) also as dicts: looked up in the documents found so far.
-        self.lookup = {f: dict(p) for f, p in self.postings.items() if len(p) > LOOKUP}
 
     def similarities(self, query: dict[str, float], lean: float = 0.5) -> dict[int, float]:
         """Each document's similarity to the query: the weighted share of the query it covers
         and the share of itself the query covers, combined as ``query^(1-lean) * doc^lean``
-        (``lean`` 0.5 is the cosine). Only documents sharing a feature are returned: the
-        query's rarest features first, and once ``POOL`` documents are found, the commoner
-        ones only add to those (a document sharing nothing but の is not worth finding)."""
+        (``lean`` 0.5 is the cosine). Only documents sharing a feature are returned, and
+        rarer features find them: once ``FOUND`` are found, a common feature (の, a bigram
+        in most examples) only adds to those."""
         dots: dict[int, float] = {}
         dot = dots.get
         total = 0.0
-        idf, postings = self.idf, self.postings
+        idf, postings, common = self.idf, self.postings, self.common
         known = []
         for feature, factor in query.items():
             if feature in postings:
                 known.append(feature)
             else:  # a feature no document has still makes the query longer
                 total += (self.unknown_idf * factor) ** 2
-        for feature in sorted(known, key=self.lengths.__getitem__):
+        for feature in sorted(known, key=self.lengths.__getitem__):  # rarest first
             weight = idf[feature] * query[feature]
             total += weight * weight
-            posting = postings[feature]
-            if len(dots) < POOL:
-                for doc, doc_weight in posting:
+            if len(dots) < FOUND or feature not in common:
+                for doc, doc_weight in postings[feature]:
                     dots[doc] = dot(doc, 0.0) + weight * doc_weight
-            elif len(posting) > len(dots) and feature in self.lookup:
-                weight_in = self.lookup[feature].get
+            elif len(common[feature]) > len(dots):
+                weight_in = common[feature].get
                 for doc in dots:
-                    doc_weight = weight_in(doc)
-                    if doc_weight:
-                        dots[doc] += weight * doc_weight
+                    dots[doc] += weight * weight_in(doc, 0.0)
             else:
-                for doc, doc_weight in posting:
+                for doc, doc_weight in postings[feature]:
                     if doc in dots:
                         dots[doc] += weight * doc_weight
         if not total:
