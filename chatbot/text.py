@@ -247,24 +247,39 @@ def _mode_a():
 
 
 class _Replacer:
-    """Replaces known words in a text, matched on ``kana_key`` (kana-insensitive), longest first."""
+    """Replaces known words in a text, matched on ``kana_key`` (kana-insensitive), longest first.
+
+    Words are looked up by the text's substrings of the lengths the table has, rather than
+    found by one regex of all the words: a regex of hundreds of alternatives took
+    milliseconds to compile, again in every process that loads a compiled index."""
 
     def __init__(self, table: Mapping[str, str]):
-        self.table = dict(table)
-        alternatives = sorted(self.table, key=len, reverse=True)
-        self.pattern = re.compile("|".join(map(re.escape, alternatives))) if alternatives else None
+        self.table = {word: value for word, value in table.items() if word}
+        # First character → the lengths of the words it starts, longest first.
+        self.lengths: dict[str, list[int]] = {}
+        for word in sorted(self.table, key=len, reverse=True):
+            lengths = self.lengths.setdefault(word[0], [])
+            if not lengths or lengths[-1] != len(word):
+                lengths.append(len(word))
 
     def __call__(self, text: str, only: re.Pattern | None = None) -> str:
         """``only``: replace just inside the stretches of text this pattern matches."""
-        if self.pattern is None:
+        if not self.table:
             return text
         if only is not None:
             return only.sub(lambda m: self(m.group()), text)
         key = kana_key(text)
-        out, last = [], 0
-        for m in self.pattern.finditer(key):
-            out.append(text[last : m.start()])
-            out.append(self.table[m.group()])
-            last = m.end()
+        table, lengths = self.table, self.lengths
+        out, last, i = [], 0, 0
+        while i < len(key):
+            for n in lengths.get(key[i], ()):
+                word = key[i : i + n]
+                if len(word) == n and word in table:
+                    out.append(text[last:i])
+                    out.append(table[word])
+                    i = last = i + n
+                    break
+            else:
+                i += 1
         out.append(text[last:])
         return "".join(out)
