@@ -42,10 +42,13 @@ _KANA = re.compile(r"[ぁ-ゖァ-ヺー]+")
 _HIRAGANA_RUN = re.compile(r"[ぁ-ゖー]+")
 _ONE_KANA = re.compile(r"[ァ-ヺ]")
 KANJI = re.compile(r"[\u3400-\u9fff々]")
-_KANJI_OR_KATAKANA = re.compile(r"[\u3400-\u9fff々ァ-ヺ]")
+# Patterns only building an index uses stay source text, compiled on first use by re's own
+# cache: a process that loads a compiled index skips compiling them (a class spanning the
+# kanji block alone takes re over a millisecond).
+_KANJI_OR_KATAKANA = r"[\u3400-\u9fff々ァ-ヺ]"
 # Kana that people (and romaji) spell interchangeably: compared as one.
 _KANA_FOLD = str.maketrans("づぢを", "ずじお")
-_LONG_VOWEL = re.compile(r"(?<=[おこごそぞとどのほぼぽもよろょうくぐすずつぬふぶぷむゆるゅ])う|(?<=[えけげせぜてでねへべぺめれ])い")
+_LONG_VOWEL = r"(?<=[おこごそぞとどのほぼぽもよろょうくぐすずつぬふぶぷむゆるゅ])う|(?<=[えけげせぜてでねへべぺめれ])い"
 _VOWEL_OF = {}
 for _kana, _vowel in (("あかがさざただなはばぱまやらわぁゃ", "あ"), ("いきぎしじちぢにひびぴみりぃ", "い"),
                       ("うくぐすずつづぬふぶぷむゆるぅゅゔ", "う"), ("えけげせぜてでねへべぺめれぇ", "え"),
@@ -80,7 +83,7 @@ def spellings(kana: str) -> set[str]:
     """Ways a kana word gets typed: as is, long vowel mark dropped or spelt out
     (ルーマニアン: るまにあん, るうまにあん), or a long vowel typed as ー (はんどう: はんどー)."""
     spelt_out = "".join(_VOWEL_OF.get(p, "") if c == "ー" else c for p, c in zip(" " + kana, kana))
-    marked = _LONG_VOWEL.sub("ー", kana)
+    marked = re.sub(_LONG_VOWEL, "ー", kana)
     return {kana, kana.replace("ー", ""), spelt_out, marked}
 
 
@@ -149,7 +152,7 @@ class Analyzer:
                     and m.normalized_form() not in FILLER
                     and _HIRAGANA_RUN.fullmatch(kana)
                 ):
-                    table = learnt if _KANJI_OR_KATAKANA.search(m.surface()) else in_kana
+                    table = learnt if re.search(_KANJI_OR_KATAKANA, m.surface()) else in_kana
                     for spelling in spellings(kana):
                         if len(spelling) >= (MIN_SPELLING if table is learnt else MIN_SPELLING + 1):
                             table.setdefault(spelling, m.surface())
