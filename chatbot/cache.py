@@ -1,8 +1,12 @@
 """A compiled knowledge base kept on disk, so that a new process skips parsing and indexing.
 
-The key is a hash of the knowledge files' contents, this package's version and the
-size and time of its modules, the versions of SudachiPy, its dictionary and rapidfuzz,
-and the index weights: change any and the entry is built anew. Entries live in ``$CHATBOT_CACHE_DIR``, else
+An entry is found by its identity: the knowledge files' names and contents, this
+package's version and the size and time of its modules, the versions of SudachiPy, its
+dictionary and rapidfuzz, and the index weights: change any and the entry is built anew.
+The entry's name is a checksum of the identity, and the entry starts with the identity
+itself, compared in full before the index is read: a checksum is cheap (a cryptographic
+hash would load OpenSSL, milliseconds of every start), and a collision only costs a
+rebuild. Entries live in ``$CHATBOT_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/chatbot``, else ``~/.cache/chatbot``; ``CHATBOT_CACHE=0`` turns the
 cache off. A cache that cannot be read or written is passed over silently: it only
 ever saves time.
@@ -10,15 +14,15 @@ ever saves time.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import sys
+import zlib
 from pathlib import Path
 from typing import Callable, Iterable, TypeVar
 
 T = TypeVar("T")
-FORMAT = 1
+FORMAT = 2
 
 
 def directory() -> Path | None:
@@ -52,13 +56,22 @@ def _stamp(path: Path) -> str:
     return f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
-def key(files: Iterable[Path], extra: str = "") -> str:
-    """A hash of the files' names and contents and of everything that shapes the index."""
-    digest = hashlib.sha256(f"{FORMAT}|{sys.version_info[:2]}|{_versions()}|{extra}".encode())
+def _identity(files: Iterable[Path], extra: str = "") -> bytes:
+    """The files' names and contents and everything else that shapes the index."""
+    parts = [f"{FORMAT}|{sys.version_info[:2]}|{_versions()}|{extra}".encode()]
     for path in files:
-        digest.update(f"|{Path(path).name}|".encode())
-        digest.update(Path(path).read_bytes())
-    return digest.hexdigest()[:32]
+        data = Path(path).read_bytes()
+        parts += [f"|{Path(path).name}|{len(data)}|".encode(), data]
+    return b"".join(parts)
+
+
+def key(files: Iterable[Path], extra: str = "") -> str:
+    """The name of the entry for these files: a checksum of their identity."""
+    return _checksum(_identity(files, extra))
+
+
+def _checksum(data: bytes) -> str:
+    return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}"
 
 
 def cached(files: list[Path], extra: str, build: Callable[[], T]) -> T:
@@ -67,12 +80,14 @@ def cached(files: list[Path], extra: str, build: Callable[[], T]) -> T:
     if folder is None:
         return build()
     try:
-        entry = folder / f"{key(files, extra)}.pickle"
+        wanted = _identity(files, extra)
     except OSError:
         return build()  # a file went missing: let build() say so properly
+    entry = folder / f"{_checksum(wanted)}.pickle"
     try:
         with open(entry, "rb") as f:
-            return pickle.load(f)
+            if pickle.load(f) == wanted:  # else another identity with the same checksum
+                return pickle.load(f)
     except Exception:  # absent, unreadable, or from an incompatible build: rebuild
         pass
     value = build()
@@ -80,6 +95,7 @@ def cached(files: list[Path], extra: str, build: Callable[[], T]) -> T:
         folder.mkdir(parents=True, exist_ok=True)
         partial = entry.with_suffix(f".{os.getpid()}.tmp")  # written aside, then renamed: never half-read
         with open(partial, "wb") as f:
+            pickle.dump(wanted, f, protocol=pickle.HIGHEST_PROTOCOL)
             pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(partial, entry)
     except OSError:

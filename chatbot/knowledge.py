@@ -7,12 +7,9 @@ to change.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 
-from . import yamlfile
 from .errors import KnowledgeError
 from .models import Intent, KnowledgeBase, Source
 
@@ -53,6 +50,8 @@ def _check_keys(entry, allowed, path, what):
 
 def parse_intents(text: str, path: str = "intents.yaml"):
     """Parse intents.yaml: returns ``(synonyms, [(id, examples, line), ...])``."""
+    from . import yamlfile  # here, not above: a bot loaded from the cache parses nothing
+
     doc = yamlfile.loads(text, path)
     if not isinstance(doc, dict) or not isinstance(doc.get("intents"), list):
         raise KnowledgeError(path, "expected a mapping with an 'intents:' list", getattr(doc, "line", None))
@@ -94,6 +93,8 @@ def parse_synonyms(value, path) -> dict[str, tuple[str, ...]]:
 
 def parse_answers(text: str, path: str):
     """Parse one knowledge/*.yaml file: returns ``[(id, title, answer, source, line), ...]``."""
+    from . import yamlfile
+
     doc = yamlfile.loads(text, path)
     if doc is None:
         return []
@@ -177,6 +178,9 @@ def _table_rows(text: str, path: str):
                 raise KnowledgeError(path, "each line must be a JSON object with 'question' and 'answer'", line)
             yield line, row
         return
+    import csv
+    import io
+
     reader = csv.DictReader(io.StringIO(text), delimiter="\t" if str(path).endswith(".tsv") else ",")
     if not reader.fieldnames or "question" not in reader.fieldnames or "answer" not in reader.fieldnames:
         raise KnowledgeError(path, "the header must name the columns 'question' and 'answer' (and optionally 'id')", 1)

@@ -42,10 +42,13 @@ _HIRAGANA_RUN = re.compile(r"[ぁ-ゖー]+")
 _HIRAGANA_WORD = re.compile(r"[ぁ-ゖー]{%d,}" % MIN_SPELLING)  # a run long enough to be spelt back
 _ONE_KANA = re.compile(r"[ァ-ヺ]")
 KANJI = re.compile(r"[\u3400-\u9fff々]")
-_KANJI_OR_KATAKANA = re.compile(r"[\u3400-\u9fff々ァ-ヺ]")
+# Patterns only building an index uses stay source text, compiled on first use by re's own
+# cache: a process that loads a compiled index skips compiling them (a class spanning the
+# kanji block alone takes re over a millisecond).
+_KANJI_OR_KATAKANA = r"[\u3400-\u9fff々ァ-ヺ]"
 # Kana that people (and romaji) spell interchangeably: compared as one.
 _KANA_FOLD = str.maketrans("づぢを", "ずじお")
-_LONG_VOWEL = re.compile(r"(?<=[おこごそぞとどのほぼぽもよろょうくぐすずつぬふぶぷむゆるゅ])う|(?<=[えけげせぜてでねへべぺめれ])い")
+_LONG_VOWEL = r"(?<=[おこごそぞとどのほぼぽもよろょうくぐすずつぬふぶぷむゆるゅ])う|(?<=[えけげせぜてでねへべぺめれ])い"
 _VOWEL_OF = {}
 for _kana, _vowel in (("あかがさざただなはばぱまやらわぁゃ", "あ"), ("いきぎしじちぢにひびぴみりぃ", "い"),
                       ("うくぐすずつづぬふぶぷむゆるぅゅゔ", "う"), ("えけげせぜてでねへべぺめれぇ", "え"),
@@ -84,7 +87,7 @@ def spellings(kana: str) -> set[str]:
     """Ways a kana word gets typed: as is, long vowel mark dropped or spelt out
     (ルーマニアン: るまにあん, るうまにあん), or a long vowel typed as ー (はんどう: はんどー)."""
     spelt_out = "".join(_VOWEL_OF.get(p, "") if c == "ー" else c for p, c in zip(" " + kana, kana))
-    marked = _LONG_VOWEL.sub("ー", kana)
+    marked = re.sub(_LONG_VOWEL, "ー", kana)
     return {kana, kana.replace("ー", ""), spelt_out, marked}
 
 
@@ -153,7 +156,7 @@ class Analyzer:
                     and m.normalized_form() not in FILLER
                     and _HIRAGANA_RUN.fullmatch(kana)
                 ):
-                    table = learnt if _KANJI_OR_KATAKANA.search(m.surface()) else in_kana
+                    table = learnt if re.search(_KANJI_OR_KATAKANA, m.surface()) else in_kana
                     for spelling in spellings(kana):
                         if len(spelling) >= (MIN_SPELLING if table is learnt else MIN_SPELLING + 1):
                             table.setdefault(spelling, m.surface())
@@ -251,24 +254,39 @@ def _mode_a():
 
 
 class _Replacer:
-    """Replaces known words in a text, matched on ``kana_key`` (kana-insensitive), longest first."""
+    """Replaces known words in a text, matched on ``kana_key`` (kana-insensitive), longest first.
+
+    Words are looked up by the text's substrings of the lengths the table has, rather than
+    found by one regex of all the words: a regex of hundreds of alternatives took
+    milliseconds to compile, again in every process that loads a compiled index."""
 
     def __init__(self, table: Mapping[str, str]):
-        self.table = dict(table)
-        alternatives = sorted(self.table, key=len, reverse=True)
-        self.pattern = re.compile("|".join(map(re.escape, alternatives))) if alternatives else None
+        self.table = {word: value for word, value in table.items() if word}
+        # First character → the lengths of the words it starts, longest first.
+        self.lengths: dict[str, list[int]] = {}
+        for word in sorted(self.table, key=len, reverse=True):
+            lengths = self.lengths.setdefault(word[0], [])
+            if not lengths or lengths[-1] != len(word):
+                lengths.append(len(word))
 
     def __call__(self, text: str, only: re.Pattern | None = None) -> str:
         """``only``: replace just inside the stretches of text this pattern matches."""
-        if self.pattern is None:
+        if not self.table:
             return text
         if only is not None:
             return only.sub(lambda m: self(m.group()), text)
         key = kana_key(text)
-        out, last = [], 0
-        for m in self.pattern.finditer(key):
-            out.append(text[last : m.start()])
-            out.append(self.table[m.group()])
-            last = m.end()
+        table, lengths = self.table, self.lengths
+        out, last, i = [], 0, 0
+        while i < len(key):
+            for n in lengths.get(key[i], ()):
+                word = key[i : i + n]
+                if len(word) == n and word in table:
+                    out.append(text[last:i])
+                    out.append(table[word])
+                    i = last = i + n
+                    break
+            else:
+                i += 1
         out.append(text[last:])
         return "".join(out)

@@ -83,3 +83,16 @@ def test_a_changed_module_changes_the_key(tmp_path, monkeypatch):
     before = cache.key(files)
     monkeypatch.setattr(cache, "_stamp", lambda path: f"{path.name}:edited")
     assert cache.key(files) != before
+
+
+def test_an_entry_is_only_used_for_its_own_files(tmp_path, cache_dir, monkeypatch):
+    # entries are named by a checksum: two knowledge bases whose checksums collide must not mix
+    monkeypatch.setattr(cache, "_checksum", lambda data: "same")
+    first = make_kb(tmp_path / "first")
+    second = make_kb(tmp_path / "second")
+    answers = (second / "knowledge" / "a.yaml").read_text(encoding="utf-8").replace("answer: こんにちは。", "answer: やあ。")
+    (second / "knowledge" / "a.yaml").write_text(answers, encoding="utf-8")
+    assert Bot.from_path(first).answer("こんにちは").text == "こんにちは。"
+    assert Bot.from_path(second).answer("こんにちは").text == "やあ。"
+    assert Bot.from_path(first).answer("こんにちは").text == "こんにちは。"
+    assert [p.name for p in cache_dir.glob("*.pickle")] == ["same.pickle"]

@@ -1,5 +1,7 @@
 import io
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -196,6 +198,17 @@ def test_eval_bad_labels_file(tmp_path, capsys):
     labels.write_text("just one column\n", encoding="utf-8")
     assert run(["eval", str(labels)])[0] == 2
     assert "labels.tsv:1: expected 'intent<TAB>question'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, status", [(["ask", "裏ももがつる"], 0), (["ask", "--kb", "no/such/dir", "x"], 2)])
+def test_the_command_flushes_its_output_and_keeps_the_exit_status(argv, status):
+    # python -m chatbot leaves through cli.run, which skips the interpreter's teardown
+    done = subprocess.run([sys.executable, "-m", "chatbot", *argv], capture_output=True, timeout=120)
+    assert done.returncode == status
+    if status == 0:
+        assert "出典" in done.stdout.decode() and done.stdout.endswith(b"\n")
+    else:
+        assert done.stderr.decode().startswith("chatbot: error: ") and done.stdout == b""
 
 
 @pytest.mark.parametrize("command", cli.COMMANDS)
