@@ -47,16 +47,16 @@ class Bot:
         an intents.yaml file, or a FAQ table (.csv/.tsv/.jsonl with question and answer)."""
         return cls(Path(path), **options)
 
-    def rank(self, question: str) -> list[Scored]:
-        """Every intent that shares evidence with the question, best first."""
-        return self.index.rank(self.analyzer.variants(question))
+    def rank(self, question: str, limit: int | None = None) -> list[Scored]:
+        """Every intent that shares evidence with the question, best first (the ``limit`` best)."""
+        return self.index.rank(self.analyzer.variants(question), limit)
 
     def answer(self, question: str, *, top_k: int = KEPT_CANDIDATES) -> Answer:
         """Answer one question; ``candidates`` keeps the ``top_k`` best-ranked intents."""
         problem = self._unusable(question)
         if problem:
             return self.decline(question, problem)
-        ranked = self.rank(question)[: max(top_k, 2)]
+        ranked = self.rank(question, max(top_k, 2))
         status = decide([s.score for s in ranked[:2]], self.thresholds)
         top = ranked[0].score if ranked else 0.0
         if status == DECLINED:

@@ -219,7 +219,7 @@ class Conversation:
         if judged is None:  # picked from /topics: nothing was judged
             return Turn("why", why=Why(last.question, None, last.pick, None, None, 0.0, None, "", (), (), ANSWERED, ""))
         asked = judged.question
-        ranked = bot.rank(asked)[:WHY_CANDIDATES]
+        ranked = bot.rank(asked, WHY_CANDIDATES)
         intents = bot.kb.intents
         why = Why(
             question=last.question,

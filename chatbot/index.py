@@ -21,8 +21,10 @@ are scored in full.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import defaultdict
+from operator import itemgetter
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
@@ -296,17 +298,22 @@ class Index:
                 features[feature] = max(features.get(feature, 0.0), factor)
         return features
 
-    def rank(self, analyses: list[Analysis]) -> list[Scored]:
-        """Intents that share any evidence with any reading of the question, best first."""
-        best: dict[int, Scored] = {}
+    def rank(self, analyses: list[Analysis], limit: int | None = None) -> list[Scored]:
+        """Intents that share any evidence with any reading of the question, best first;
+        the ``limit`` best if given."""
+        best: dict[int, tuple] = {}  # intent → (score, intent, example, words, reading, fuzz)
         shared: dict = {}  # evidence from the whole reading and key, the same in most variants
         for analysis in analyses:
-            for scored in self._rank_one(analysis, shared):
-                if scored.intent not in best or scored.score > best[scored.intent].score:
-                    best[scored.intent] = scored
-        return sorted(best.values(), key=lambda s: -s.score)
+            for entry in self._rank_one(analysis, shared):
+                if entry[1] not in best or entry[0] > best[entry[1]][0]:
+                    best[entry[1]] = entry
+        if limit is None:
+            ranked = sorted(best.values(), key=itemgetter(0), reverse=True)
+        else:
+            ranked = heapq.nlargest(limit, best.values(), key=itemgetter(0))
+        return [Scored(i, score, self.examples[d], w, r, f) for score, i, d, w, r, f in ranked]
 
-    def _rank_one(self, analysis: Analysis, shared: dict) -> list[Scored]:
+    def _rank_one(self, analysis: Analysis, shared: dict) -> list[tuple]:
         query = self.query_features(analysis)
         words = self.words.similarities(query, self.weights.lean)
         topics = self.topics.similarities(query, self.weights.topic_lean)
@@ -345,5 +352,5 @@ class Index:
             if query:
                 score = (1 - k.topic - k.pieces) * score + k.topic * topics.get(owner, 0.0) + k.pieces * bm25.get(owner, 0.0)
             d = best_example[owner]
-            ranked.append(Scored(owner, min(score, 1.0), self.examples[d], words_of(d, 0.0), readings_of(d, 0.0), fuzz_of(d, 0.0)))
+            ranked.append((min(score, 1.0), owner, d, words_of(d, 0.0), readings_of(d, 0.0), fuzz_of(d, 0.0)))
         return ranked
