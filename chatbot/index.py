@@ -34,7 +34,7 @@ from .text import KANJI, Analysis, Analyzer, to_katakana
 
 TYPO_CUTOFF = 80  # rapidfuzz ratio for an unknown word to count as a misspelt known one
 TYPO_MIN_LENGTH = 3
-SHORTLIST = 200  # examples scored in full: the best by words and the best by readings
+SHORTLIST = 100  # examples scored in full: the best by words and the best by readings
 COMMON = 200  # a feature in more documents than this only adds to those rarer ones found...
 FOUND = 200  # ...once they have found this many
 
