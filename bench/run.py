@@ -22,7 +22,8 @@ and rapidfuzz and loads the core dictionary, and one tokenization per question. 
   and each process's own peak are shown beside it. (Not ru_maxrss: a child forked from this
   large process starts with its RSS, so its ru_maxrss says more about us than about it.)
 
-Inputs are generated at run time (bench/synthetic.py) into a temporary directory, with a
+Processes run from bytecode, as an installed package does (this lifts PYTHONDONTWRITEBYTECODE
+for them). Inputs are generated at run time (bench/synthetic.py) into a temporary directory, with a
 knowledge-base cache of its own there (CHATBOT_CACHE_DIR), warmed before timing.
 """
 
@@ -88,6 +89,10 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="chatbot-bench-") as tmp:
         tmp = Path(tmp)
         env = dict(os.environ, CHATBOT_CACHE_DIR=str(tmp / "cache"), PYTHONWARNINGS="ignore")
+        # Run from bytecode, as an installed package does (pip compiles it at install time,
+        # and the floor's SudachiPy and rapidfuzz have theirs): a machine that sets
+        # PYTHONDONTWRITEBYTECODE would otherwise compile an editable checkout on every start.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         os.environ["CHATBOT_CACHE_DIR"] = env["CHATBOT_CACHE_DIR"]
         kb = knowledge.load(knowledge.bundled_path())
         questions = synthetic.questions(lines, [q for i in kb.intents for q in i.examples])
