@@ -24,8 +24,8 @@ from __future__ import annotations
 import heapq
 import math
 from collections import defaultdict
-from operator import itemgetter
 from dataclasses import dataclass
+from operator import itemgetter
 
 from rapidfuzz import fuzz, process
 
@@ -350,7 +350,11 @@ class Index:
         ranked = []
         for owner, score in best.items():
             if query:
-                score = (1 - k.topic - k.pieces) * score + k.topic * topics.get(owner, 0.0) + k.pieces * bm25.get(owner, 0.0)
+                score = (
+                    (1 - k.topic - k.pieces) * score
+                    + k.topic * topics.get(owner, 0.0)
+                    + k.pieces * bm25.get(owner, 0.0)
+                )
             d = best_example[owner]
             ranked.append((min(score, 1.0), owner, d, words_of(d, 0.0), readings_of(d, 0.0), fuzz_of(d, 0.0)))
         return ranked
