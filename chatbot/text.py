@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from functools import lru_cache
+from bisect import bisect_right
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Iterable, Mapping, Sequence
 
 from . import romaji
@@ -193,10 +194,11 @@ class Analyzer:
         (typed without converting) is also read with known words spelt back
         (すとれっちはひつよう → ストレッチは必要); text with a lead-in before its last clause
         (「最近ジムに通い始めたのですが、…」) is also read with the lead-in weighing less."""
-        kana = romaji.to_kana(fold(text))
-        plain = self._analyze_normalized(self._rewrites(kana))
+        normalized = self.normalize(text)
+        morphemes = self._tokenizer().tokenize(normalized)
+        plain = self._analyze_normalized(normalized, morphemes)
         result = [plain]
-        respelt = self._rewrites(self._respell(kana, only=_HIRAGANA_WORD))
+        respelt = self._rewrites(self._respell(normalized, only=_HIRAGANA_WORD, where=_Misread(morphemes)))
         if respelt != plain.text:
             result.append(self._analyze_normalized(respelt))
         if plain.lead_in and plain.lead_in < len(plain.words):
@@ -210,9 +212,10 @@ class Analyzer:
     def analyze(self, text: str) -> Analysis:
         return self._analyze_normalized(self.normalize(text))
 
-    def _analyze_normalized(self, text: str) -> Analysis:
+    def _analyze_normalized(self, text: str, morphemes=None) -> Analysis:
+        """``morphemes``: ``text`` tokenized already."""
         words, reading, lead_in, pieces = [], [], 0, []
-        for m in self._tokenizer().tokenize(text):
+        for m in self._tokenizer().tokenize(text) if morphemes is None else morphemes:
             pos = m.part_of_speech()
             for_pieces = self.pieces and pos[0] not in ("補助記号", "空白")
             compound = self.subwords and pos[0] == "名詞" and len(m.surface()) >= 3
@@ -246,6 +249,36 @@ def _word(m, pos) -> Word:
     return Word(form, reading, weight, pos[0] == "名詞" and pos[1] != "数詞")
 
 
+class _Misread:
+    """Where a hiragana word may be spelt back, given how Sudachi read the text: across
+    morphemes (す|とれ|っ|ち → ストレッチ), or from the start of one, to mend Sudachi's reading
+    (ふか: 鱶 → 負荷; ほうほう → 方法); not over grammar (し|たい: not 腿; ない|よう: not 用),
+    nor from inside a word (頼める: not 頼メール)."""
+
+    def __init__(self, morphemes):
+        self.ends = [m.end() for m in morphemes]
+        pos = [m.part_of_speech() for m in morphemes]
+        self.spans = [
+            (m.begin(), m.end(), _grammar(pos[i], pos[i - 1] if i else None)) for i, m in enumerate(morphemes)
+        ]
+
+    def __call__(self, start: int, end: int) -> bool:
+        i = bisect_right(self.ends, start)  # the morpheme the word starts in
+        if i == len(self.spans) or self.spans[i][1] < end:
+            return True
+        begin, _, grammar = self.spans[i]
+        return not grammar and begin == start
+
+
+def _grammar(pos, before) -> bool:
+    """Whether Sudachi read a morpheme as grammar: a particle or suffix, or an auxiliary
+    after a verb or another auxiliary (し|たい); one after a noun is a misreading (もの|たり|ない)."""
+    if pos[0] in ("助詞", "接尾辞"):
+        return True
+    auxiliary = pos[0] == "助動詞" or pos[1] == "助動詞語幹"
+    return auxiliary and before is not None and before[0] in ("動詞", "助動詞", "形容詞")
+
+
 @lru_cache(maxsize=None)
 def _mode_a():
     from sudachipy import SplitMode
@@ -269,19 +302,23 @@ class _Replacer:
             if not lengths or lengths[-1] != len(word):
                 lengths.append(len(word))
 
-    def __call__(self, text: str, only: re.Pattern | None = None) -> str:
-        """``only``: replace just inside the stretches of text this pattern matches."""
+    def __call__(self, text: str, only: re.Pattern | None = None, where=None) -> str:
+        """``only``: replace just inside the stretches of text this pattern matches;
+        ``where(start, end)``: replace just the words at the places it accepts."""
         if not self.table:
             return text
         if only is not None:
-            return only.sub(lambda m: self(m.group()), text)
+            return only.sub(lambda m: self._replace(m.group(), m.start(), where), text)
+        return self._replace(text, 0, where)
+
+    def _replace(self, text: str, offset: int, where) -> str:
         key = kana_key(text)
         table, lengths = self.table, self.lengths
         out, last, i = [], 0, 0
         while i < len(key):
             for n in lengths.get(key[i], ()):
                 word = key[i : i + n]
-                if len(word) == n and word in table:
+                if len(word) == n and word in table and (where is None or where(offset + i, offset + i + n)):
                     out.append(text[last:i])
                     out.append(table[word])
                     i = last = i + n

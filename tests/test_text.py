@@ -75,3 +75,17 @@ def test_hiragana_is_spelt_back_from_known_words():
     texts = [a.text for a in analyzer.variants("すとれっちのほうほう")]
     assert texts[0] == "すとれっちのほうほう" and "ストレッチのやり方" in texts
     assert "反動つけちゃだめ" in [a.text for a in analyzer.variants("はんどーつけちゃだめ")]
+
+
+@pytest.mark.parametrize(
+    "question, wrong",
+    [("骨盤前傾を改善したい", "腿"), ("体がブレないようにしたい", "用")],
+)
+def test_grammar_is_not_spelt_back_as_a_word(bot, question, wrong):
+    # たい, よう are grammar here, not 腿 (大腿) or 用, though the examples spell those so
+    assert all(wrong not in analysis.text for analysis in bot.analyzer.variants(question))
+
+
+def test_hiragana_words_sudachi_split_are_still_spelt_back(bot):
+    texts = [analysis.text for analysis in bot.analyzer.variants("すとれっちのやりかたおしえて")]
+    assert any("ストレッチ" in text for text in texts)
