@@ -302,7 +302,7 @@ class Index:
         """Intents that share any evidence with any reading of the question, best first;
         the ``limit`` best if given."""
         best: dict[int, tuple] = {}  # intent → (score, intent, example, words, reading, fuzz)
-        shared: dict = {}  # evidence from the whole reading and key, the same in most variants
+        shared: dict = {}  # (kind, text) → evidence from the whole reading, pieces or key: alike in variants
         for analysis in analyses:
             for entry in self._rank_one(analysis, shared):
                 if entry[1] not in best or entry[0] > best[entry[1]][0]:
@@ -317,15 +317,16 @@ class Index:
         query = self.query_features(analysis)
         words = self.words.similarities(query, self.weights.lean)
         topics = self.topics.similarities(query, self.weights.topic_lean)
-        readings = shared.get(analysis.reading)
+        readings = shared.get(("readings", analysis.reading))
         if readings is None:
             bigrams = _bigrams(analysis.reading)
-            readings = shared[analysis.reading] = self.readings.similarities(bigrams, self.weights.lean)
+            readings = shared["readings", analysis.reading] = self.readings.similarities(bigrams, self.weights.lean)
         bm25 = {}
         if self.pieces:
-            bm25 = shared.get(analysis.pieces)
+            bm25 = shared.get(("pieces", analysis.pieces))
             if bm25 is None:
-                bm25 = shared[analysis.pieces] = self.pieces.coverage(dict.fromkeys(analysis.pieces, 1.0))
+                pieces = dict.fromkeys(analysis.pieces, 1.0)
+                bm25 = shared["pieces", analysis.pieces] = self.pieces.coverage(pieces)
         shortlist = _best(words, SHORTLIST) | _best(readings, SHORTLIST, floor=0.1)
         if bm25:  # an entry found only through its answer text has no example sharing words
             shortlist |= {self.first_example[owner] for owner in _best(bm25, SHORTLIST)}
