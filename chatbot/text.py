@@ -256,13 +256,17 @@ class _Misread:
     nor from inside a word (頼める: not 頼メール)."""
 
     def __init__(self, morphemes):
-        self.ends = [m.end() for m in morphemes]
-        pos = [m.part_of_speech() for m in morphemes]
-        self.spans = [
-            (m.begin(), m.end(), _grammar(pos[i], pos[i - 1] if i else None)) for i, m in enumerate(morphemes)
-        ]
+        self.morphemes = morphemes
+        self.spans: list[tuple[int, int, bool]] | None = None  # worked out when first asked
 
     def __call__(self, start: int, end: int) -> bool:
+        if self.spans is None:  # a text with no learnt spelling in it never asks
+            morphemes = self.morphemes
+            pos = [m.part_of_speech() for m in morphemes]
+            self.ends = [m.end() for m in morphemes]
+            self.spans = [
+                (m.begin(), m.end(), _grammar(pos[i], pos[i - 1] if i else None)) for i, m in enumerate(morphemes)
+            ]
         i = bisect_right(self.ends, start)  # the morpheme the word starts in
         if i == len(self.spans) or self.spans[i][1] < end:
             return True
