@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from . import cache, knowledge, replies
+from . import cache, calibrate, knowledge, replies
 from .decide import DEFAULT, Thresholds, decide
-from .index import Index, Scored, Weights
+from .index import Index, Scored, Weights, is_table
 from .models import ANSWERED, CLARIFY, DECLINED, Answer, Candidate, KnowledgeBase
 from .text import Analyzer
 
@@ -40,6 +40,7 @@ class Bot:
         else:
             path = knowledge.bundled_path() if kb is None else Path(kb)
             self.kb, self.analyzer, self.index = _compiled(path, weights)
+        self.model = calibrate.Model.fitted(is_table(self.kb))
 
     @classmethod
     def from_path(cls, path: str | Path, **options) -> "Bot":
@@ -51,22 +52,31 @@ class Bot:
         """Every intent that shares evidence with the question, best first (the ``limit`` best)."""
         return self.index.rank(self.analyzer.variants(question), limit)
 
+    def new_words(self, question: str) -> tuple[str, ...]:
+        """The question's topical words that no example question uses (腹筋, 株価)."""
+        return self.index.query_features(self.analyzer.analyze(question))[2]
+
     def answer(self, question: str, *, top_k: int = KEPT_CANDIDATES) -> Answer:
         """Answer one question; ``candidates`` keeps the ``top_k`` best-ranked intents."""
         problem = self._unusable(question)
         if problem:
             return self.decline(question, problem)
-        ranked = self.rank(question, max(top_k, 2))
-        status = decide([s.score for s in ranked[:2]], self.thresholds)
+        ranked = self.rank(question, max(top_k, OFFERED_TOPICS))
+        first, pair = self.model.probabilities(ranked)
+        status = decide(first, pair, self.thresholds)
         top = ranked[0].score if ranked else 0.0
         if status == DECLINED:
-            return self._decline(question, ranked, top)
+            return self._decline(question, ranked, top, confidence=first)
         candidates = self._candidates(ranked)
         if status == CLARIFY:
             text = replies.clarify([c.title for c in candidates[:2]])
-            return Answer(question, text, CLARIFY, None, top, candidates, offered=tuple(c.intent for c in candidates[:2]))
+            offered = tuple(c.intent for c in candidates[:2])
+            return Answer(question, text, CLARIFY, None, top, candidates, offered=offered, confidence=first)
         intent = self.kb.intents[ranked[0].intent]
-        return Answer(question, intent.answer, ANSWERED, intent.id, top, candidates, intent.source, intent.title)
+        return Answer(
+            question, intent.answer, ANSWERED, intent.id, top, candidates, intent.source, intent.title,
+            confidence=first,
+        )
 
     def _candidates(self, ranked: list[Scored]) -> tuple[Candidate, ...]:
         intents = self.kb.intents
@@ -76,16 +86,17 @@ class Bot:
         """A declined answer for a question that cannot be asked (empty, unreadable, too long)."""
         return self._decline(question, [], 0.0, reason)
 
-    def _decline(self, question: str, ranked: list[Scored], score: float, reason: str | None = None) -> Answer:
+    def _decline(
+        self, question: str, ranked: list[Scored], score: float, reason: str | None = None, confidence: float = 0.0
+    ) -> Answer:
         intents = self.kb.intents
         closest_first = dict.fromkeys([s.intent for s in ranked] + list(range(len(intents))))
-        offered = [intents[i] for i in closest_first if intents[i].source][:OFFERED_TOPICS]
-        if not offered:  # a knowledge base without sections: offer its first entries
-            offered = list(intents[:OFFERED_TOPICS])
+        content = any(i.source for i in intents)  # offer content topics, not 'hello', where there are some
+        offered = [intents[i] for i in closest_first if intents[i].source or not content][:OFFERED_TOPICS]
         text = replies.decline([i.title for i in offered], unreadable=reason is not None)
         return Answer(
             question, text, DECLINED, None, score, self._candidates(ranked), reason=reason,
-            offered=tuple(i.id for i in offered),
+            offered=tuple(i.id for i in offered), confidence=confidence,
         )
 
     @staticmethod

@@ -12,10 +12,11 @@ last answer was chosen (for ``/why``). It does no I/O.
   ``echo 裏ももがつる | chatbot`` works in scripts.
 
 Follow-up rule: a question the bot answers on its own is answered as asked. Otherwise,
-if there is a current topic and the question shares at least a little evidence with the
-knowledge base (best score >= ``FOLLOW_UP_FLOOR``), it is asked again with the topic's
-title in front (「ヒップリフトのやり方 初心者は?」); when that is answered, that answer is
-used. A declined question ends the topic.
+if there is a current topic and the question brings no word the knowledge base does not
+know (「なぜ?」「初心者は?」, not 「肩こりは?」), it is asked again with the topic's title in
+front (「ヒップリフトのやり方 初心者は?」); when that is answered, that answer is used and
+the reply says it was read as a follow-up. A declined question ends the topic, and so
+does ``/reset``.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ from .models import ANSWERED, CLARIFY, DECLINED, Answer, Candidate, Intent
 from .text import to_hiragana
 
 GREETING = "裏ももの筋トレとストレッチについてお答えします"
-FOLLOW_UP_FLOOR = 0.2  # below this the question shares (almost) nothing with the knowledge base
 WHY_CANDIDATES = 5
 QUIT_COMMANDS = ("/quit", "/exit", "/q")
 
@@ -56,7 +56,7 @@ class Why:
     pick: str | None  # "1. タイトル [id]" when the answer was picked from choices
     context: str | None  # the topic title put in front of a follow-up
     alone_status: str | None
-    alone_score: float
+    alone_score: float  # how sure the bot was of the question read alone (a probability)
     followup_note: str | None
     normalized: str
     words: tuple[tuple[str, str], ...]
@@ -161,15 +161,16 @@ class Conversation:
         bot = self.bot
         alone = answer = bot.answer(text)
         context = note = None
-        if alone.status != ANSWERED and self.topic is not None:
-            if alone.score >= FOLLOW_UP_FLOOR:
+        if alone.status != ANSWERED and self.topic is not None and not alone.reason:
+            new = bot.new_words(text)
+            if new:
+                note = f"知識にない言葉({'、'.join(new)})があるので、前の話題の続きとは見なしませんでした。"
+            else:
                 framed = bot.answer(f"{self.topic.title} {text}")
                 if framed.status == ANSWERED:
                     answer, context = framed, self.topic.title
                 else:
                     note = f"前の話題「{self.topic.title}」を補っても答えが定まらないので、質問だけで判定しました。"
-            else:
-                note = f"質問に手がかりがほとんどないので、前の話題「{self.topic.title}」の続きとは見なしませんでした。"
         self._last = _Judged(bot, text, answer, context=context, alone=alone, note=note)
         if answer.status == ANSWERED:
             return self._answered(answer, bot.kb.intent(answer.intent), context)
@@ -198,6 +199,9 @@ class Conversation:
             return self._why()
         if name == "/reload":
             return self._reload()
+        if name == "/reset":
+            self.topic, self.choices, self._offered_by = None, (), None
+            return Turn("notice", text="話題をリセットしました。次の質問はそれだけで判定します。")
         return Turn("error", text=f"{name} というコマンドはありません。/help で一覧を表示します。")
 
     def _topics(self) -> Turn:
@@ -227,7 +231,7 @@ class Conversation:
             pick=last.pick,
             context=last.context,
             alone_status=last.alone.status if last.alone else None,
-            alone_score=last.alone.score if last.alone else 0.0,
+            alone_score=last.alone.confidence if last.alone else 0.0,
             followup_note=last.note,
             normalized=bot.analyzer.normalize(asked),
             words=tuple((w.form, w.reading) for w in bot.analyzer.analyze(asked).words),
@@ -258,15 +262,13 @@ def _rule(answer: Answer, thresholds) -> str:
     """The decision rule as it applied to this answer, in words."""
     if answer.reason:
         return f"入力をそのまま使えません({answer.reason})"
-    scores = [c.score for c in answer.candidates[:2]] + [0.0, 0.0]
-    first, second = scores[0], scores[1]
+    sure = f"1位が正しい見込み {answer.confidence:.0%}"
     if answer.status == ANSWERED:
-        return (f"1位 {first:.3f} が回答の基準 {thresholds.answer:.2f} 以上で、"
-                f"2位 {second:.3f} との差 {first - second:.3f} も聞き返しの幅 {thresholds.margin:.2f} 以上")
+        return f"{sure} が回答の基準 {thresholds.answer:.0%} 以上"
     if answer.status == CLARIFY:
-        return (f"1位 {first:.3f} と2位 {second:.3f} の差 {first - second:.3f} が {thresholds.margin:.2f} 未満"
-                f"(2位も {thresholds.clarify:.2f} 以上)なので、どちらか聞き返しました")
-    return f"1位 {answer.score:.3f} が回答の基準 {thresholds.answer:.2f} 未満"
+        return (f"{sure} は回答の基準 {thresholds.answer:.0%} 未満ですが、上位2つのどちらかである見込みが"
+                f" {thresholds.clarify:.0%} 以上なので、どちらか聞き返しました")
+    return f"{sure} も、上位2つのどちらかである見込みも基準 {thresholds.clarify:.0%} 未満"
 
 
 def greeting(conversation: Conversation) -> str:
@@ -402,6 +404,7 @@ def build_session(conversation: Conversation, *, history, input=None, output=Non
 
     return PromptSession(
         message=lambda: chatview.prompt(bool(conversation.choices)),
+        bottom_toolbar=lambda: chatview.toolbar(conversation.topic.title if conversation.topic else None),
         history=history,
         auto_suggest=AutoSuggestFromHistory(),
         completer=_completer(conversation),

@@ -35,6 +35,7 @@ STYLE_RULES = {
     "error": "ansired",
     "label": "bold",
     "score": "ansigreen",
+    "toolbar": "reverse",
 }
 
 STATUS_WORDS = {"answered": "回答", "clarify": "確認(どちらか聞き返す)", "declined": "お答えできない"}
@@ -44,6 +45,7 @@ COMMANDS = (
     ("/topics", "答えられる話題の一覧(番号で選べます)"),
     ("/why", "直前の回答をどう選んだか"),
     ("/reload", "知識ファイルを読み直す"),
+    ("/reset", "いまの話題を忘れる(次の質問をそれだけで判定)"),
     ("/quit", "終了(Ctrl-D でも)"),
 )
 
@@ -144,6 +146,13 @@ def plain(fragments: Iterable[tuple[str, str]]) -> str:
 def prompt(choosing: bool) -> Fragments:
     """The input prompt; it says when a number picks one of the listed choices."""
     return [("class:prompt", "番号か質問> " if choosing else "質問> ")]
+
+
+def toolbar(topic: str | None) -> list[tuple[str, str]]:
+    """The bottom line of the chat: the current topic, which short follow-ups are read in."""
+    if topic is None:
+        return [("class:toolbar", " 話題: なし ")]
+    return [("class:toolbar", f" 話題: {topic}  (/reset で解除) ")]
 
 
 def greeting(what: str) -> Fragments:
@@ -251,7 +260,7 @@ def why_turn(turn, columns: int | None) -> Fragments:
     if why.context:
         alone = ALONE_WORDS.get(why.alone_status, STATUS_WORDS.get(why.alone_status, ""))
         out += _block(
-            f"質問だけでは{alone}(1位 {_score(why.alone_score)})、前の話題「{why.context}」を補って"
+            f"質問だけでは{alone}(見込み {why.alone_score:.0%})、前の話題「{why.context}」を補って"
             f"「{why.asked}」として判定しました。", "", columns)
     elif why.followup_note:
         out += _block(why.followup_note, "class:hint", columns)

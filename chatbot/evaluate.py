@@ -15,7 +15,7 @@ from .errors import InputError
 from .models import ANSWERED, CLARIFY, DECLINED
 
 NONE = "none"
-SWEEP = tuple(round(0.30 + 0.05 * i, 2) for i in range(11))
+SWEEP = tuple(round(0.40 + 0.05 * i, 2) for i in range(11))
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Outcome:
     status: str
     intent: str | None
     top: str | None  # the best-ranked intent, answered or not
-    scores: tuple[float, ...]  # the top two scores, for the sweep
+    probabilities: tuple[float, float]  # the best one right, the right one in the best two: for the sweep
 
 
 def parse_labels(text: str, path: str = "labels") -> list[tuple[str, str]]:
@@ -48,8 +48,8 @@ def run(bot, rows: list[tuple[str, str]]) -> list[Outcome]:
     for label, question in rows:
         answer = bot.answer(question)
         top = answer.candidates[0].intent if answer.candidates else None
-        scores = tuple(c.score for c in answer.candidates[:2])
-        outcomes.append(Outcome(label, question, answer.status, answer.intent, top, scores))
+        probabilities = bot.model.probabilities(bot.rank(question, 2)) if not answer.reason else (0.0, 0.0)
+        outcomes.append(Outcome(label, question, answer.status, answer.intent, top, probabilities))
     return outcomes
 
 
@@ -109,13 +109,13 @@ def confusions(outcomes: list[Outcome], most: int = 10) -> list[dict]:
 
 
 def sweep(outcomes: list[Outcome], base: Thresholds, points=SWEEP) -> list[dict]:
-    """The three figures at other answer thresholds (the clarify floor moves along)."""
+    """The three figures at other answer thresholds (the clarify threshold moves along)."""
     rows = []
     for t in points:
         th = replace(base, answer=t, clarify=t - (base.answer - base.clarify))
         redone = []
         for o in outcomes:
-            status = decide(list(o.scores), th)
+            status = decide(*o.probabilities, th)
             redone.append(replace(o, status=status, intent=o.top if status == ANSWERED else None))
         f = figures(redone)
         rows.append({"threshold": t, **{k: f[k] for k in ("in_scope_accuracy", "out_of_scope_accuracy", "wrong_rate")}})
@@ -153,7 +153,8 @@ def format_report(result: dict) -> str:
         lines += ["", "most confused (label -> got):"]
         for c in result["confusions"]:
             lines.append(f"  {c['label']} -> {c['got']}: {c['count']}  e.g. {' / '.join(c['examples'])}")
-    lines += ["", f"threshold sweep (current {result['threshold']}):", "  answer>=  in-scope  out-of-scope  wrong"]
+    lines += ["", f"threshold sweep (current {result['threshold']:.2f}; a probability, see chatbot/calibrate.py):",
+              "  answer>=  in-scope  out-of-scope  wrong"]
     for row in result["sweep"]:
         lines.append(f"  {row['threshold']:.2f}     {_pct(row['in_scope_accuracy'])}    {_pct(row['out_of_scope_accuracy'])}   {_pct(row['wrong_rate'])}")
     return "\n".join(lines)

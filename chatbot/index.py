@@ -60,8 +60,12 @@ class Weights:
     def suited_to(cls, kb: KnowledgeBase) -> "Weights":
         """The defaults for a knowledge base of many examples per intent; for one with about
         one question per entry (a FAQ table), the answer text carries much of the evidence."""
-        per_intent = sum(len(i.examples) for i in kb.intents) / max(len(kb.intents), 1)
-        return cls(topic=0.2, answer=1.0, topic_lean=0.1, pieces=0.5) if per_intent < 2 else cls()
+        return cls(topic=0.2, answer=1.0, topic_lean=0.1, pieces=0.5) if is_table(kb) else cls()
+
+
+def is_table(kb: KnowledgeBase) -> bool:
+    """Whether the knowledge base has about one question per entry, as FAQ tables do."""
+    return sum(len(i.examples) for i in kb.intents) < 2 * max(len(kb.intents), 1)
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,7 @@ class Scored:
     words: float
     reading: float
     fuzz: float
+    unknown: float = 0.0  # the share of the question's words the knowledge base has never used
 
 
 def _best(scores: dict[int, float], k: int, floor: float = 0.0) -> set[int]:
@@ -205,7 +210,18 @@ class _Bm25:
 class Index:
     """Every example question of a knowledge base, analyzed once."""
 
-    def __init__(self, kb: KnowledgeBase, analyzer: Analyzer, weights: Weights = Weights()):
+    def __init__(
+        self, kb: KnowledgeBase, analyzer: Analyzer, weights: Weights = Weights(), memo: dict | None = None
+    ):
+        """``memo``: text → Analysis, shared by indexes built over parts of one knowledge base."""
+        memo = {} if memo is None else memo
+
+        def analyze(text: str) -> Analysis:
+            analysis = memo.get(text)
+            if analysis is None:
+                analysis = memo[text] = analyzer.analyze(text)
+            return analysis
+
         self.kb = kb
         self.analyzer = analyzer
         self.weights = weights
@@ -216,16 +232,16 @@ class Index:
             for example in intent.examples:
                 self.owner.append(i)
                 self.examples.append(example)
-                analyses.append(analyzer.analyze(example))
+                analyses.append(analyze(example))
         n = len(kb.intents)
         features = [_word_features(a) for a in analyses]
         self.words = _Space(features, self.owner, n)
         self.readings = _Space([_bigrams(a.reading) for a in analyses], self.owner, n)
         self.keys = [a.key for a in analyses]
-        answers = [analyzer.analyze(intent.answer) for intent in kb.intents]
+        answers = [analyze(intent.answer) for intent in kb.intents]
         topics: list[dict[str, float]] = [{} for _ in kb.intents]
         for i, intent in enumerate(kb.intents):
-            for analysis in (analyzer.analyze(intent.title), answers[i]):
+            for analysis in (analyze(intent.title), answers[i]):
                 for feature, factor in _word_features(analysis).items():
                     topics[i][feature] = max(topics[i].get(feature, 0.0), factor * weights.answer)
         for owner, doc in zip(self.owner, features):
@@ -242,9 +258,6 @@ class Index:
                 for piece in answer.pieces:
                     pieces[i][piece] += weights.answer
             self.pieces = _Bm25(pieces)
-        self.first_example: dict[int, int] = {}  # intent → its first example
-        for d, owner in enumerate(self.owner):
-            self.first_example.setdefault(owner, d)
         # Known words by reading, to repair misspelt words in questions: the examples'
         # words, and the variants of single-word synonyms (ハムストリングズ → 裏もも).
         self.vocabulary: dict[str, tuple[str, ...]] = {}
@@ -259,17 +272,28 @@ class Index:
                     # Sudachi splits some compounds (ヒップ|リフト): a typo in one (ヒップリフド) is one word
                     pair = mine + ("w:" + after.form, "r:" + after.reading)
                     self.vocabulary.setdefault(word.reading + after.reading, pair)
+        # Known words by Sudachi synonym group, to read a question's unknown word as a known
+        # one of the same meaning (回数 → 頻度). The examples' words first, then the answers'.
+        self.by_group: dict[int, tuple[str, str]] = {}
+        for a in [*analyses, *answers]:
+            for word in a.words:
+                for group in word.groups:
+                    self.by_group.setdefault(group, ("w:" + word.form, "r:" + word.reading))
         for canonical, variants in kb.synonyms.items():
-            words = analyzer.analyze(canonical).words
+            words = analyze(canonical).words
             if len(words) == 1:
                 for variant in variants:
                     self.vocabulary.setdefault(to_katakana(variant), ("w:" + words[0].form, "r:" + words[0].reading))
         self._readings = list(self.vocabulary)
 
-    def query_features(self, analysis: Analysis) -> dict[str, float]:
-        """The question's word features; unknown words replaced by close known ones."""
+    def query_features(self, analysis: Analysis) -> tuple[dict[str, float], float, tuple[str, ...]]:
+        """The question's word features, unknown words replaced by close known ones; the share
+        of its topical words' weight (filler aside) that neither the examples nor the answers
+        use, 1.0 when it has none; and the topical words that no example question uses."""
         features: dict[str, float] = {}
         whole_known = False
+        unknown = total = 0.0
+        new: list[str] = []
         for word in analysis.words:
             mine = ("w:" + word.form, "r:" + word.reading)
             factor = word.weight
@@ -287,21 +311,31 @@ class Index:
                     match = process.extractOne(
                         word.reading, self._readings, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF
                     )
+                synonym = next((self.by_group[g] for g in word.groups if g in self.by_group), None)
                 if match is not None:
                     mine = self.vocabulary[match[0]]
                     factor *= match[1] / 100
-                elif word.noun and mine[0] not in self.topics.idf:
-                    # a thing named that neither the examples nor the answers mention (腹筋, 首):
-                    # a topic we do not have
-                    factor *= self.weights.unknown_noun
+                elif synonym is not None:
+                    mine = synonym
+                else:
+                    if not word.part and not word.filler:
+                        new.append(word.form)  # no example question uses it
+                    if mine[0] not in self.topics.idf:
+                        # a thing named that neither the examples nor the answers mention (腹筋, 首)
+                        if not word.part and not word.filler:
+                            unknown += word.weight
+                        if word.noun:
+                            factor *= self.weights.unknown_noun
+            if not word.part and not word.filler:
+                total += word.weight
             for feature in mine:
                 features[feature] = max(features.get(feature, 0.0), factor)
-        return features
+        return features, (unknown / total if total else 1.0), tuple(new)  # no topical word: nothing known
 
     def rank(self, analyses: list[Analysis], limit: int | None = None) -> list[Scored]:
         """Intents that share any evidence with any reading of the question, best first;
         the ``limit`` best if given."""
-        best: dict[int, tuple] = {}  # intent → (score, intent, example, words, reading, fuzz)
+        best: dict[int, tuple] = {}  # intent → (score, intent, example, words, reading, fuzz, unknown)
         shared: dict = {}  # (kind, text) → evidence from the whole reading, pieces or key: alike in variants
         for analysis in analyses:
             for entry in self._rank_one(analysis, shared):
@@ -311,10 +345,12 @@ class Index:
             ranked = sorted(best.values(), key=itemgetter(0), reverse=True)
         else:
             ranked = heapq.nlargest(limit, best.values(), key=itemgetter(0))
-        return [Scored(i, score, self.examples[d], w, r, f) for score, i, d, w, r, f in ranked]
+        return [
+            Scored(i, score, "" if d is None else self.examples[d], w, r, f, u) for score, i, d, w, r, f, u in ranked
+        ]
 
     def _rank_one(self, analysis: Analysis, shared: dict) -> list[tuple]:
-        query = self.query_features(analysis)
+        query, unknown, _ = self.query_features(analysis)
         words = self.words.similarities(query, self.weights.lean)
         topics = self.topics.similarities(query, self.weights.topic_lean)
         readings = shared.get(("readings", analysis.reading))
@@ -328,8 +364,6 @@ class Index:
                 pieces = dict.fromkeys(analysis.pieces, 1.0)
                 bm25 = shared["pieces", analysis.pieces] = self.pieces.coverage(pieces)
         shortlist = _best(words, SHORTLIST) | _best(readings, SHORTLIST, floor=0.1)
-        if bm25:  # an entry found only through its answer text has no example sharing words
-            shortlist |= {self.first_example[owner] for owner in _best(bm25, SHORTLIST)}
         fuzzed = shared.setdefault(("fuzz", analysis.key), {})
         missing = {d: self.keys[d] for d in shortlist if d not in fuzzed}
         if missing and analysis.key:
@@ -348,6 +382,10 @@ class Index:
             owner = owner_of[d]
             if score > best.get(owner, -1.0):
                 best[owner], best_example[owner] = score, d
+        if query:  # an intent found by its answer or as a whole, with no example sharing a word
+            for owner in _best(topics, SHORTLIST).union(_best(bm25, SHORTLIST) if bm25 else ()):
+                if owner not in best:
+                    best[owner], best_example[owner] = 0.0, None
         ranked = []
         for owner, score in best.items():
             if query:
@@ -357,5 +395,5 @@ class Index:
                     + k.pieces * bm25.get(owner, 0.0)
                 )
             d = best_example[owner]
-            ranked.append((min(score, 1.0), owner, d, words_of(d, 0.0), readings_of(d, 0.0), fuzz_of(d, 0.0)))
+            ranked.append((min(score, 1.0), owner, d, words_of(d, 0.0), readings_of(d, 0.0), fuzz_of(d, 0.0), unknown))
         return ranked

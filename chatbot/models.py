@@ -36,6 +36,7 @@ class KnowledgeBase:
     intents: tuple[Intent, ...]
     synonyms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     origin: str = ""
+    declines: tuple[str, ...] = ()  # questions near the topics that none of them answers
 
     def intent(self, intent_id: str) -> Intent:
         for intent in self.intents:
@@ -66,12 +67,13 @@ class Answer:
     text: str
     status: str
     intent: str | None
-    score: float
+    score: float  # the best-ranked topic's match score (0-1), whatever the status
     candidates: tuple[Candidate, ...] = ()
     source: Source | None = None
     title: str | None = None
     reason: str | None = None
     offered: tuple[str, ...] = ()  # clarify / declined: the intent ids the reply lists, in its numbering
+    confidence: float = 0.0  # the estimated probability that the best-ranked topic is the right one
 
     def to_dict(self, top_k: int = 3) -> dict:
         """A JSON-ready record: the fields of the batch and ``--json`` output."""
@@ -80,6 +82,7 @@ class Answer:
             "intent": self.intent,
             "status": self.status,
             "score": round(self.score, 4),
+            "confidence": round(self.confidence, 4),
             "answer": self.text,
             "title": self.title,
             "section": self.source.section if self.source else None,
@@ -88,4 +91,5 @@ class Answer:
                 {"intent": c.intent, "score": round(c.score, 4)} for c in self.candidates[:top_k]
             ],
             "reason": self.reason,
+            "offered": list(self.offered),
         }

@@ -28,6 +28,8 @@ FILLER = frozenset(
     何 どう 如何 どれ 此れ 其れ あれ 私 僕 俺 自分 方 事 物 感じ 時 今 最近 ちょっと 一寸
     本当 やっぱり 矢っ張り 矢張り とても 凄い 結構 色々 少し 普通 皆 人 教える 知る 思う 分かる 言う
     下さる 御座る 頂く 居る 有る 成る 為る 出来る 良い 良く 欲しい 遣る 大丈夫 ください
+    抑 そもそも 打ち明ける 正直 実際 一応 取り敢えず 因みに 要は 結局 マジ 本気 具体 的 詳しい 他 外 何故 なぜ
+    もっと 又 他に 例えば 辺り 感じる 聞く 質問 お願い 願う 有難い すみません 済みません
     """.split()
 )
 FILLER_WEIGHT = 0.3
@@ -36,6 +38,7 @@ SUBWORD_WEIGHT = 0.5
 MIN_SPELLING = 2  # shortest hiragana reading spelt back (腰 こし, 膝 ひざ, ジム じむ)
 
 _TRAILING_NOISE = re.compile(r"(?:[\s!?.。…~〜♪☆★]+|(?<![a-z0-9])w+|笑+|草)+$")
+_SENTENCE_END = re.compile(r"[。.!?…]+|\n")  # folded text: NFKC made ！？ into !? and … stays
 _DOUBLED = re.compile(r"([っッんンー])\1+")
 _SPACES = re.compile(r"\s+")
 _KANA = re.compile(r"[ぁ-ゖァ-ヺー]+")
@@ -101,6 +104,8 @@ class Word:
     weight: float = 1.0
     noun: bool = False
     part: bool = False  # a piece of a compound (粗大 of 粗大ごみ), counted besides the whole
+    filler: bool = False  # a word any question may have (何, 教える): says nothing of its topic
+    groups: tuple[int, ...] = ()  # Sudachi's synonym groups (準備運動 and ウォームアップ share one)
 
 
 @dataclass(frozen=True)
@@ -186,14 +191,17 @@ class Analyzer:
         return tokenizer
 
     def normalize(self, text: str) -> str:
-        """Folded, romaji turned to kana, synonym variants rewritten to their canonical word."""
-        return self._rewrites(romaji.to_kana(fold(text)))
+        """Folded, romaji turned to kana, synonym variants rewritten to their canonical word
+        where they are whole words (コツって: not コ攣って)."""
+        text = romaji.to_kana(fold(text))
+        return self._rewrites(text, where=_WholeWords(self._tokenizer(), text))
 
     def variants(self, text: str) -> list[Analysis]:
         """Readings of ``text`` worth matching, the plain analysis first. Text with hiragana
         (typed without converting) is also read with known words spelt back
-        (すとれっちはひつよう → ストレッチは必要); text with a lead-in before its last clause
-        (「最近ジムに通い始めたのですが、…」) is also read with the lead-in weighing less."""
+        (すとれっちはひつよう → ストレッチは必要); text of several sentences is also read as its
+        last sentence alone, where a question usually is; text with a lead-in before its last
+        clause (「最近ジムに通い始めたのですが、…」) is also read with the lead-in weighing less."""
         normalized = self.normalize(text)
         morphemes = self._tokenizer().tokenize(normalized)
         plain = self._analyze_normalized(normalized, morphemes)
@@ -201,6 +209,11 @@ class Analyzer:
         respelt = self._rewrites(self._respell(normalized, only=_HIRAGANA_WORD, where=_Misread(morphemes)))
         if respelt != plain.text:
             result.append(self._analyze_normalized(respelt))
+        last = _last_sentence(normalized)
+        if last and last != normalized:  # a story before the question: the question on its own...
+            alone = self._analyze_normalized(last)
+            if sum(not w.filler and not w.part for w in alone.words) > 1:  # ...when it says enough alone
+                result.append(alone)
         if plain.lead_in and plain.lead_in < len(plain.words):
             words = tuple(
                 replace(w, weight=w.weight * LEAD_IN_WEIGHT) if i < plain.lead_in else w
@@ -242,11 +255,33 @@ class Analyzer:
         return Analysis(text, tuple(words), to_katakana("".join(reading)), lead_in, tuple(pieces))
 
 
+def _last_sentence(text: str) -> str:
+    """The last sentence of the text that has anything in it but punctuation."""
+    sentences = [s.strip() for s in _SENTENCE_END.split(text)]
+    return next((s for s in reversed(sentences) if s), "")
+
+
 def _word(m, pos) -> Word:
     form = m.normalized_form()
     reading = to_katakana(m.dictionary_form_morpheme().reading_form()) or form
-    weight = FILLER_WEIGHT if form in FILLER or m.dictionary_form() in FILLER else 1.0
-    return Word(form, reading, weight, pos[0] == "名詞" and pos[1] != "数詞")
+    filler = form in FILLER or m.dictionary_form() in FILLER
+    noun = pos[0] == "名詞" and pos[1] != "数詞"
+    return Word(form, reading, FILLER_WEIGHT if filler else 1.0, noun, filler=filler, groups=tuple(m.synonym_group_ids()))
+
+
+class _WholeWords:
+    """Whether a span of ``text`` starts and ends where Sudachi's words do; the text is
+    tokenized only when first asked (most questions have no synonym variant in them)."""
+
+    def __init__(self, tokenizer, text: str):
+        self.tokenizer, self.text = tokenizer, text
+        self.edges: set[int] | None = None
+
+    def __call__(self, start: int, end: int) -> bool:
+        if self.edges is None:
+            morphemes = self.tokenizer.tokenize(self.text)
+            self.edges = {m.begin() for m in morphemes} | {m.end() for m in morphemes}
+        return start in self.edges and end in self.edges
 
 
 class _Misread:

@@ -69,8 +69,8 @@ def test_result_is_immutable_with_ranked_candidates(bot):
 
 
 def test_clarify_names_both_topics(bot):
-    # Force a clarification: every answer above the floor, any runner-up within 1.0 is "close".
-    strict = Bot(bot.kb, thresholds=chatbot.Thresholds(answer=0.0, clarify=0.0, margin=1.0))
+    # Force a clarification: nothing is sure enough to answer, any pair is sure enough to ask.
+    strict = Bot(bot.kb, thresholds=chatbot.Thresholds(answer=1.01, clarify=0.0))
     answer = strict.answer("裏もものトレーニング")
     first, second = answer.candidates[:2]
     assert answer.status == "clarify" and answer.intent is None
@@ -107,15 +107,20 @@ def test_safe_from_several_threads(bot):
         assert list(pool.map(lambda q: bot.answer(q).intent, questions)) == expected
 
 
-@pytest.mark.parametrize("name", ["questions.tsv", "romaji.tsv"])
+# Measured figures less about one question: in scope right, out of scope declined, wrong.
+FLOORS = {"questions.tsv": (226 / 260, 65 / 70, 11 / 330), "romaji.tsv": (25 / 28, 4 / 5, 1 / 33)}
+
+
+@pytest.mark.parametrize("name", sorted(FLOORS))
 def test_own_check_sets_stay_above_the_floor(bot, name):
     """Our own labelled questions (written apart from intents.yaml): a regression floor."""
     from chatbot.evaluate import figures, run
 
     f = figures(run(bot, read_labels(DATA / name)))
-    assert f["in_scope_accuracy"] >= 0.80
-    assert f["out_of_scope_accuracy"] >= 0.90
-    assert f["wrong_rate"] <= 0.03
+    right, declined, wrong = FLOORS[name]
+    assert f["in_scope_accuracy"] >= right
+    assert f["out_of_scope_accuracy"] >= declined
+    assert f["wrong_rate"] <= wrong
 
 
 def test_top_k_keeps_that_many_ranked_candidates(bot):

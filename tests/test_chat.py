@@ -50,7 +50,7 @@ def lines(block: str) -> str:
 @pytest.fixture(scope="module")
 def clarifying_bot(bot):
     """The bundled knowledge with thresholds under which every answerable question is asked back."""
-    return Bot(bot.kb, thresholds=Thresholds(answer=0.3, clarify=0.0, margin=1.0))
+    return Bot(bot.kb, thresholds=Thresholds(answer=1.01, clarify=0.0))
 
 
 @pytest.fixture()
@@ -108,12 +108,12 @@ def test_numbers_without_choices_and_out_of_range(bot):
 def test_follow_up_reuses_the_topic_and_unrelated_questions_start_fresh(bot):
     conversation = chat.Conversation(bot)
     assert conversation.reply("ヒップリフトのやり方").answer.intent == "hip_lift"
-    follow = conversation.reply("初心者は?")
+    follow = conversation.reply("コツは?")
     assert (follow.answer.intent, follow.context) == ("hip_lift", "ヒップリフトのやり方")
     assert "10〜15回" in conversation.reply("何回やればいい?").answer.text
     unrelated = conversation.reply("株価")
     assert unrelated.answer.status == "declined" and unrelated.context is None and conversation.topic is None
-    assert conversation.reply("初心者は?").context is None  # the topic ended with the unrelated question
+    assert conversation.reply("コツは?").context is None  # the topic ended with the unrelated question
 
 
 @pytest.mark.parametrize("topic", ["裏ももがつる", "ヒップリフトのやり方", "おすすめのストレッチ"])
@@ -126,7 +126,7 @@ def test_an_off_topic_question_is_not_read_as_a_follow_up(bot, topic, unrelated)
 
 
 def test_follow_up_in_the_session_says_it_continued_the_topic(bot):
-    out = talk(bot, "ヒップリフトのやり方\r初心者は?\r" + CTRL_D)
+    out = talk(bot, "ヒップリフトのやり方\rコツは?\r" + CTRL_D)
     follow = replies_of(out)[2]
     assert follow.split("\n")[0] == "  ヒップリフトのやり方  (「ヒップリフトのやり方」の続きとして)"
 
@@ -166,9 +166,9 @@ def test_why_explains_the_last_answer(bot):
 def test_why_after_a_follow_up_and_after_a_pick(bot):
     conversation = chat.Conversation(bot)
     conversation.reply("ヒップリフトのやり方")
-    conversation.reply("初心者は?")
+    conversation.reply("コツは?")
     why = chatview.plain(chatview.render(conversation.reply("/why")))
-    assert "前の話題「ヒップリフトのやり方」を補って「ヒップリフトのやり方 初心者は?」として判定" in why
+    assert "前の話題「ヒップリフトのやり方」を補って「ヒップリフトのやり方 コツは?」として判定" in why
     conversation.reply("明日の天気は?")
     conversation.reply("1")
     why = chatview.plain(chatview.render(conversation.reply("/why")))

@@ -2,22 +2,25 @@ import pytest
 
 from chatbot.decide import Thresholds, decide
 
-TH = Thresholds(answer=0.5, clarify=0.45, margin=0.04)
+TH = Thresholds(answer=0.7, clarify=0.6)
 
 
 @pytest.mark.parametrize(
-    "scores, status",
+    "first, pair, status",
     [
-        ([], "declined"),
-        ([0.2], "declined"),
-        ([0.49, 0.48], "declined"),
-        ([0.5], "answered"),
-        ([0.9, 0.3], "answered"),
-        ([0.6, 0.58], "clarify"),
-        ([0.6, 0.55], "answered"),
-        ([0.5, 0.44], "answered"),  # runner-up below the clarify floor
-        ([0.52, 0.49], "clarify"),  # runner-up below answer but above the clarify floor
+        (0.0, 0.0, "declined"),
+        (0.7, 0.7, "answered"),  # at the threshold: answered
+        (0.6999, 0.95, "clarify"),  # just under: ask which of two when the pair is likely
+        (0.95, 0.99, "answered"),
+        (0.5, 0.6, "clarify"),  # at the clarify threshold
+        (0.5, 0.5999, "declined"),
+        (0.2, 0.3, "declined"),
     ],
 )
-def test_decide(scores, status):
-    assert decide(scores, TH) == status
+def test_decide(first, pair, status):
+    assert decide(first, pair, TH) == status
+
+
+def test_default_answers_when_right_twice_as_often_as_wrong():
+    assert Thresholds().answer == pytest.approx(2 / 3)
+    assert decide(0.67, 0.0) == "answered" and decide(0.66, 0.0) == "declined"
