@@ -39,6 +39,8 @@ MIN_SPELLING = 2  # shortest hiragana reading spelt back (腰 こし, 膝 ひざ
 
 _TRAILING_NOISE = re.compile(r"(?:[\s!?.。…~〜♪☆★]+|(?<![a-z0-9])w+|笑+|草)+$")
 _SENTENCE_END = re.compile(r"[。.!?…]+|\n")  # folded text: NFKC made ！？ into !? and … stays
+_NEGATION = frozenset(("ず", "ない", "無い", "なし", "無し"))  # ...followed by に/で/て: "without"
+_CASE = frozenset(("に", "を", "が", "で"))
 _DOUBLED = re.compile(r"([っッんンー])\1+")
 _SPACES = re.compile(r"\s+")
 _KANA = re.compile(r"[ぁ-ゖァ-ヺー]+")
@@ -228,8 +230,21 @@ class Analyzer:
     def _analyze_normalized(self, text: str, morphemes=None) -> Analysis:
         """``morphemes``: ``text`` tokenized already."""
         words, reading, lead_in, pieces = [], [], 0, []
-        for m in self._tokenizer().tokenize(text) if morphemes is None else morphemes:
+        morphemes = list(self._tokenizer().tokenize(text) if morphemes is None else morphemes)
+        recent: list[tuple[str, int]] = []  # ("word" | "case" | "other", len(words) before it)
+        for i, m in enumerate(morphemes):
             pos = m.part_of_speech()
+            after = morphemes[i + 1].surface() if i + 1 < len(morphemes) else ""
+            if m.normalized_form() in _NEGATION and after in ("に", "で", "て") and recent and recent[-1][0] == "word":
+                # 「ジムに行かずに」「器具なしで」: what is done without is not what is asked about
+                mark = recent[-1][1]
+                if len(recent) > 2 and recent[-2][0] == "case" and recent[-3][0] == "word":
+                    mark = recent[-3][1]
+                del words[mark:]
+                recent.append(("other", len(words)))
+                reading.append(m.reading_form())
+                continue
+            recent.append(("word" if pos[0] in CONTENT_POS else "case" if m.surface() in _CASE else "other", len(words)))
             for_pieces = self.pieces and pos[0] not in ("補助記号", "空白")
             compound = self.subwords and pos[0] == "名詞" and len(m.surface()) >= 3
             parts = m.split(_mode_a()) if for_pieces or compound else ()  # split once, used twice
