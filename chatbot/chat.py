@@ -29,7 +29,7 @@ from typing import Mapping, TextIO
 
 from . import chatview
 from .errors import ChatbotError
-from .safe import inert
+from .safe import BIDI_CONTROLS, inert
 from .models import ANSWERED, CLARIFY, DECLINED, Answer, Candidate, Intent
 from .text import to_hiragana
 
@@ -441,12 +441,22 @@ def open_history(path: str | Path | None):
     return _private_file_history()(str(path)), None
 
 
+def _show_bidi_controls() -> None:
+    """Have prompt_toolkit draw bidi controls in the line being typed as ``<202e>``, as it draws
+    C0 and C1 controls (``^[``, ``<9b>``), instead of sending them raw to the terminal."""
+    from prompt_toolkit.layout.screen import Char
+
+    Char.display_mappings.update({ch: f"<{ord(ch):04x}>" for ch in BIDI_CONTROLS})
+
+
 def build_session(conversation: Conversation, *, history, input=None, output=None, color: bool = True):
     """The one PromptSession of a chat: history, auto-suggest and completion given at construction.
     ``color=False`` keeps the prompt and the completion menu monochrome (bold and reverse only)."""
     from prompt_toolkit import PromptSession
     from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
     from prompt_toolkit.output import ColorDepth
+
+    _show_bidi_controls()
 
     return PromptSession(
         message=lambda: chatview.prompt(bool(conversation.choices)),

@@ -20,7 +20,8 @@ from __future__ import annotations
 import json
 import re
 
-BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"  # a regex class
+BIDI_CONTROLS = "\u061c\u200e\u200f" + "".join(map(chr, range(0x202A, 0x202F))) + "".join(map(chr, range(0x2066, 0x206A)))
 _UNSAFE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{BIDI}\ud800-\udfff]")
 _UNSAFE_KEEPING_NO_NEWLINE = re.compile(f"[\x00-\x08\x0a-\x1f\x7f-\x9f{BIDI}\ud800-\udfff]")
 _UNSAFE_IN_JSON = re.compile(f"[\x7f-\x9f{BIDI}\u2028\u2029\ud800-\udfff]")
