@@ -215,7 +215,7 @@ def test_unknown_command(bot):
 
 
 def test_reload_survives_any_failure_to_build_and_says_it_in_one_line(faq, monkeypatch):
-    conversation = chat.Conversation(Bot.from_path(faq))
+    conversation = chat.Conversation(Bot.from_path(faq), kb_path=faq)
     faq.write_text(FAQ.replace("月曜と木曜です", "月曜" + "あ" * 20_000), encoding="utf-8")  # over Sudachi's input limit
     too_long = conversation.reply("/reload")
     assert too_long.kind == "error" and too_long.text.endswith("\n前の知識のまま続けます。")
