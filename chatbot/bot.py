@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from .text import Analyzer
 MAX_QUESTION_CHARS = 1000
 OFFERED_TOPICS = 3
 KEPT_CANDIDATES = 10
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Bot:
@@ -49,7 +51,10 @@ class Bot:
         return cls(Path(path), **options)
 
     def rank(self, question: str, limit: int | None = None) -> list[Scored]:
-        """Every intent that shares evidence with the question, best first (the ``limit`` best)."""
+        """Every intent that shares evidence with the question, best first (the ``limit`` best).
+        A question that cannot be asked (see ``answer``) shares evidence with nothing."""
+        if self._unusable(question):
+            return []
         return self.index.rank(self.analyzer.variants(question), limit)
 
     def new_words(self, question: str) -> tuple[str, ...]:
@@ -57,7 +62,11 @@ class Bot:
         return self.index.query_features(self.analyzer.analyze(question))[2]
 
     def answer(self, question: str, *, top_k: int = KEPT_CANDIDATES) -> Answer:
-        """Answer one question; ``candidates`` keeps the ``top_k`` best-ranked intents."""
+        """Answer one question; ``candidates`` keeps the ``top_k`` best-ranked intents.
+
+        A question that cannot be asked is declined with a ``reason``: empty, longer than
+        ``MAX_QUESTION_CHARS``, or not valid Unicode (a lone surrogate, as undecodable bytes
+        become when read with ``surrogateescape``). A question that is not a ``str`` raises TypeError."""
         problem = self._unusable(question)
         if problem:
             return self.decline(question, problem)
@@ -101,10 +110,17 @@ class Bot:
 
     @staticmethod
     def _unusable(question: str) -> str | None:
+        if not isinstance(question, str):
+            hint = " (decode the bytes first, e.g. data.decode('utf-8'))" if isinstance(question, (bytes, bytearray)) else ""
+            raise TypeError(f"a question must be a str, not {type(question).__name__}{hint}")
         if not question or not question.strip():
             return "empty question"
         if len(question) > MAX_QUESTION_CHARS:
             return f"question longer than {MAX_QUESTION_CHARS} characters ({len(question)})"
+        bad = _SURROGATE.search(question)
+        if bad:
+            return (f"not valid text: undecodable bytes or a lone surrogate at character {bad.start() + 1}"
+                    " (send UTF-8)")
         return None
 
 

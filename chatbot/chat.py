@@ -30,6 +30,7 @@ from typing import Mapping, TextIO
 
 from . import chatview
 from .errors import ChatbotError
+from .safe import BIDI_CONTROLS, inert
 from .models import ANSWERED, CLARIFY, DECLINED, Answer, Candidate, Intent
 from .text import to_hiragana
 
@@ -225,6 +226,7 @@ class Conversation:
         asked = judged.question
         ranked = bot.rank(asked, WHY_CANDIDATES)
         intents = bot.kb.intents
+        readable = judged.reason is None  # an unusable question (undecodable, too long) is not analyzed
         why = Why(
             question=last.question,
             asked=asked,
@@ -233,8 +235,8 @@ class Conversation:
             alone_status=last.alone.status if last.alone else None,
             alone_score=last.alone.confidence if last.alone else 0.0,
             followup_note=last.note,
-            normalized=bot.analyzer.normalize(asked),
-            words=tuple((w.form, w.reading) for w in bot.analyzer.analyze(asked).words),
+            normalized=bot.analyzer.normalize(asked) if readable else "",
+            words=tuple((w.form, w.reading) for w in bot.analyzer.analyze(asked).words) if readable else (),
             candidates=tuple((intents[s.intent].title, intents[s.intent].id, s.score, s.example) for s in ranked),
             status=judged.status,
             rule=_rule(judged, bot.thresholds),
@@ -248,14 +250,22 @@ class Conversation:
         path = self.kb_path or self.bot.kb.origin or bundled_path()
         try:
             bot = Bot.from_path(path, thresholds=self.bot.thresholds)
-        except ChatbotError as e:
-            return Turn("error", text=f"読み直せませんでした: {e}\n前の知識のまま続けます。")
+        except Exception as e:  # whatever went wrong, a running chat keeps what it knows
+            return Turn("error", text=f"読み直せませんでした: {_one_line(e)}\n前の知識のまま続けます。")
         self.bot = bot
         self.choices, self._offered_by = (), None
         if self.topic is not None:
             self.topic = next((i for i in bot.kb.intents if i.id == self.topic.id), None)
         examples = sum(len(i.examples) for i in bot.kb.intents)
         return Turn("notice", text=f"知識ファイルを読み直しました: {path}(話題 {len(bot.kb.intents)} 件、例文 {examples} 件)")
+
+
+def _one_line(error: Exception) -> str:
+    """An exception as one line: its message (its type when that says more), first line only."""
+    message = str(error).strip().split("\n")[0]
+    if isinstance(error, ChatbotError):
+        return message
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
 
 def _rule(answer: Answer, thresholds) -> str:
@@ -380,19 +390,65 @@ def _completer(conversation: Conversation):
     return completer
 
 
+PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
+DATA_DIR_NAME = "chatbot"  # the history's own directory (``default_history_path``)
+
+
+def _private_history(path: Path) -> None:
+    """Make the history file 0600 in a 0700 directory, whatever the umask; tighten them when we
+    own them and they are looser. Only a directory of ours (named ``chatbot``) is tightened, never
+    a directory someone chose to keep other files in."""
+    directory = path.parent
+    if not directory.exists():
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(mode=PRIVATE_DIR, exist_ok=True)
+        os.chmod(directory, PRIVATE_DIR)
+    elif directory.name == DATA_DIR_NAME:
+        _tighten(directory, PRIVATE_DIR)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE))
+    _tighten(path, PRIVATE_FILE)
+
+
+def _tighten(path: Path, mode: int) -> None:
+    info = os.stat(path)
+    if info.st_uid == os.getuid() and info.st_mode & 0o777 & ~mode:
+        os.chmod(path, info.st_mode & 0o777 & mode)
+
+
+def _private_file_history():
+    from prompt_toolkit.history import FileHistory
+
+    class PrivateFileHistory(FileHistory):
+        """prompt_toolkit's FileHistory, but a file it has to create again is made 0600."""
+
+        def store_string(self, string: str) -> None:
+            os.close(os.open(self.filename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE))
+            super().store_string(string)
+
+    return PrivateFileHistory
+
+
 def open_history(path: str | Path | None):
-    """A FileHistory at ``path`` (its directory made), in-memory for None. Returns (history, problem)."""
-    from prompt_toolkit.history import FileHistory, InMemoryHistory
+    """A FileHistory at ``path``, in-memory for None. Returns (history, problem).
+    The file holds every line typed: it is made 0600, in a directory made 0700."""
+    from prompt_toolkit.history import InMemoryHistory
 
     if path is None:
         return InMemoryHistory(), None
     path = Path(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(exist_ok=True)
+        _private_history(path)
     except OSError as e:
         return InMemoryHistory(), f"履歴を保存できません({path}: {e.strerror})。この回だけ覚えておきます。"
-    return FileHistory(str(path)), None
+    return _private_file_history()(str(path)), None
+
+
+def _show_bidi_controls() -> None:
+    """Have prompt_toolkit draw bidi controls in the line being typed as ``<202e>``, as it draws
+    C0 and C1 controls (``^[``, ``<9b>``), instead of sending them raw to the terminal."""
+    from prompt_toolkit.layout.screen import Char
+
+    Char.display_mappings.update({ch: f"<{ord(ch):04x}>" for ch in BIDI_CONTROLS})
 
 
 def build_session(conversation: Conversation, *, history, input=None, output=None, color: bool = True):
@@ -401,6 +457,8 @@ def build_session(conversation: Conversation, *, history, input=None, output=Non
     from prompt_toolkit import PromptSession
     from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
     from prompt_toolkit.output import ColorDepth
+
+    _show_bidi_controls()
 
     return PromptSession(
         message=lambda: chatview.prompt(bool(conversation.choices)),
@@ -439,6 +497,7 @@ def run_tty(bot, stdout: TextIO, *, history_path=_DEFAULT, kb_path=None, input=N
     style = chatview.style()
 
     def show(fragments):
+        fragments = [(style_, inert(text)) for style_, text in fragments]  # nothing the terminal acts on
         if color:
             print_formatted_text(FormattedText(fragments), end="", style=style, output=output,
                                  include_default_pygments_style=False)
@@ -465,16 +524,28 @@ def run_tty(bot, stdout: TextIO, *, history_path=_DEFAULT, kb_path=None, input=N
     return 0
 
 
+def input_lines(stdin: TextIO):
+    """The lines of piped input, each decoded on its own: a line that is not UTF-8 keeps its bytes
+    as lone surrogates (``surrogateescape``), which the bot declines, and the next line is read as usual."""
+    raw = getattr(stdin, "buffer", None)
+    if raw is None:  # a text stream without bytes under it (io.StringIO)
+        yield from iter(stdin.readline, "")
+        return
+    for line in iter(raw.readline, b""):
+        yield line.decode("utf-8", "surrogateescape")
+
+
 def run_lines(bot, stdin: TextIO, stdout: TextIO, *, kb_path=None) -> int:
-    """Piped input: one question a line, plain replies, no prompt. ``/quit`` or end of input leaves."""
+    """Piped input: one question a line, plain replies, no prompt. ``/quit`` or end of input leaves.
+    Replies are made inert (``safe.inert``): nothing echoed can drive the terminal."""
     conversation = Conversation(bot, kb_path)
-    for line in iter(stdin.readline, ""):
+    for line in input_lines(stdin):
         turn = conversation.reply(line)
         if turn is None:
             continue
         if turn.kind == "quit":
             return 0
-        stdout.write(chatview.plain_reply(turn) + "\n")
+        stdout.write(inert(chatview.plain_reply(turn)) + "\n")
         stdout.flush()
     return 0
 

@@ -8,6 +8,9 @@ environment: widths, colour and the turn to show are all passed in.
 
 A *turn* is duck-typed (see ``chat.Turn``): ``kind``, ``answer``, ``title``,
 ``choices``, ``context``, ``text``, ``sections``, ``why``.
+
+The fragments carry text as it is; the chat makes them inert (``safe.inert``) as it
+writes them to the terminal.
 """
 
 from __future__ import annotations
@@ -194,7 +197,14 @@ def answer_turn(turn, columns: int | None) -> Fragments:
     else:
         out += _block(answer.text, "", columns)
     out += source_lines(answer.source, columns)
+    if answer.reason:
+        out += _block(reason_line(answer), "class:hint", columns)
     return out
+
+
+def reason_line(answer) -> str:
+    """Why a question could not be asked at all (empty, too long, undecodable bytes)."""
+    return f"(理由: {answer.reason})"
 
 
 def source_lines(source, columns: int | None) -> Fragments:
@@ -302,6 +312,7 @@ def render(turn, columns: int | None = None) -> Fragments:
 def plain_reply(turn) -> str:
     """A turn as plain text for piped output: an answer exactly as ``replies.plain`` prints it."""
     if turn.kind == "answer":
-        return replies.plain(turn.answer)
+        text = replies.plain(turn.answer)
+        return f"{text}\n{reason_line(turn.answer)}" if turn.answer.reason else text
     return "\n".join(line[len(INDENT):] if line.startswith(INDENT) else line
                      for line in plain(render(turn)).rstrip("\n").split("\n"))

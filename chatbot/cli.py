@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
-import json
 import os
 import sys
 import time
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from .errors import ChatbotError, InputError
+from .safe import inert, json_text
 
 COMMANDS = ("chat", "ask", "batch", "eval")
 
@@ -98,13 +98,22 @@ def cmd_chat(args, out) -> int:
 
 
 def cmd_ask(args, out) -> int:
+    """Print the reply (inert: nothing in it can drive the terminal). A question that cannot be
+    asked (empty, too long, undecodable bytes) is declined as usual, with its reason on stderr: exit 2."""
     from . import replies
 
-    answer = _bot(args).answer(" ".join(args.question), top_k=args.top_k)
+    question = " ".join(args.question)
+    if not question.strip():
+        raise InputError("ask: the question is empty; give it as an argument, e.g. chatbot ask 裏ももがつる")
+    answer = _bot(args).answer(question, top_k=args.top_k)
     if args.json:
-        out.write(json.dumps(answer.to_dict(args.top_k), ensure_ascii=False, indent=2) + "\n")
+        out.write(json_text(answer.to_dict(args.top_k), indent=2) + "\n")
     else:
-        out.write(replies.plain(answer) + "\n")
+        out.write(inert(replies.plain(answer)) + "\n")
+    if answer.reason:
+        out.flush()
+        print(f"chatbot: error: cannot answer: {inert(answer.reason)}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -130,7 +139,7 @@ def cmd_batch(args, out) -> int:
                 if item.problem:
                     progress.clear()
                     counts["unreadable"] += 1
-                    print(f"chatbot: {args.file}:{item.line}: {item.problem} (declined)", file=sys.stderr)
+                    print(inert(f"chatbot: {args.file}:{item.line}: {item.problem} (declined)"), file=sys.stderr)
             counts.update(done.statuses)
             target.write(done.text)
             progress.update(len(chunk.items), chunk.end)
@@ -168,8 +177,14 @@ def cmd_eval(args, out) -> int:
         text = read_text(path)
     except ChatbotError as e:
         raise InputError(str(e)) from e
-    result = evaluate.report(_bot(args), evaluate.parse_labels(text, str(path)))
-    out.write((json.dumps(result, ensure_ascii=False, indent=2) if args.json else evaluate.format_report(result)) + "\n")
+    labelled = evaluate.parse_labelled(text, str(path))
+    result = evaluate.report(_bot(args), [(label, q) for _, label, q in labelled], [n for n, _, _ in labelled])
+    for unknown in result["unknown_labels"]:
+        print(inert(f"chatbot: warning: {path}: label {unknown['label']!r} is not in the knowledge base "
+                    f"({'lines' if len(unknown['lines']) > 1 else 'line'} {', '.join(map(str, unknown['lines']))}); "
+                    "counted apart, not as a wrong answer"),
+              file=sys.stderr)
+    out.write((json_text(result, indent=2) if args.json else inert(evaluate.format_report(result))) + "\n")
     if args.min_accuracy is not None and result["figures"]["in_scope_accuracy"] < args.min_accuracy:
         return 1
     return 0
@@ -185,7 +200,7 @@ def main(argv: list[str] | None = None, out=None) -> int:
     try:
         return handler(args, out)
     except ChatbotError as e:
-        print(f"chatbot: error: {e}", file=sys.stderr)
+        print(f"chatbot: error: {inert(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(file=sys.stderr)

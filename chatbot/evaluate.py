@@ -30,6 +30,11 @@ class Outcome:
 
 def parse_labels(text: str, path: str = "labels") -> list[tuple[str, str]]:
     """``(intent, question)`` rows of a TSV file; a header line ``intent<TAB>question`` is skipped."""
+    return [(label, question) for _, label, question in parse_labelled(text, path)]
+
+
+def parse_labelled(text: str, path: str = "labels") -> list[tuple[int, str, str]]:
+    """``(line, intent, question)`` rows of a TSV file, with the line each came from."""
     rows = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or (number == 1 and line.lower().startswith("intent\t")):
@@ -37,7 +42,7 @@ def parse_labels(text: str, path: str = "labels") -> list[tuple[str, str]]:
         parts = line.split("\t")
         if len(parts) < 2 or not parts[0].strip() or not parts[1].strip():
             raise InputError(f"{path}:{number}: expected 'intent<TAB>question'")
-        rows.append((parts[0].strip(), parts[1].strip()))
+        rows.append((number, parts[0].strip(), parts[1].strip()))
     if not rows:
         raise InputError(f"{path}: no labelled questions")
     return rows
@@ -122,10 +127,20 @@ def sweep(outcomes: list[Outcome], base: Thresholds, points=SWEEP) -> list[dict]
     return rows
 
 
-def report(bot, rows: list[tuple[str, str]]) -> dict:
-    outcomes = run(bot, rows)
+def report(bot, rows: list[tuple[str, str]], lines: list[int] | None = None) -> dict:
+    """The figures of ``rows``. A label the knowledge base does not have (a typo, a removed
+    intent) is not counted as a wrong answer: those rows are set apart in ``unknown_labels``
+    (each label with its ``lines``, the rows' numbers in ``lines`` or else their positions)."""
+    lines = lines if lines is not None else list(range(1, len(rows) + 1))
+    known = {i.id for i in bot.kb.intents} | {NONE}
+    unknown: dict[str, list[int]] = {}
+    for (label, _), line in zip(rows, lines):
+        if label not in known:
+            unknown.setdefault(label, []).append(line)
+    outcomes = run(bot, [row for row in rows if row[0] in known])
     return {
-        "figures": figures(outcomes),
+        "figures": {**figures(outcomes), "unknown_label": sum(map(len, unknown.values()))},
+        "unknown_labels": [{"label": label, "lines": found} for label, found in unknown.items()],
         "per_intent": per_intent(outcomes),
         "confusions": confusions(outcomes),
         "sweep": sweep(outcomes, bot.thresholds),
@@ -144,9 +159,11 @@ def format_report(result: dict) -> str:
         f"out-of-scope declined:   {f['out_of_scope_declined']}/{f['out_of_scope']} = {_pct(f['out_of_scope_accuracy']).strip()}",
         f"wrong answers:           {f['wrong']}/{f['questions']} = {_pct(f['wrong_rate']).strip()}",
         f"asked to clarify:        {f['clarified']}/{f['questions']}",
-        "",
-        "intent                     n  precision  recall",
     ]
+    if result.get("unknown_labels"):
+        lines.append(f"not counted:             {f['unknown_label']} with a label the knowledge base does not have: "
+                     + ", ".join(u["label"] for u in result["unknown_labels"]))
+    lines += ["", "intent                     n  precision  recall"]
     for row in result["per_intent"]:
         lines.append(f"{row['intent']:<24} {row['questions']:>3}   {_pct(row['precision'])}  {_pct(row['recall'])}")
     if result["confusions"]:

@@ -23,3 +23,22 @@ def read_labels(path: Path) -> list[tuple[str, str]]:
     from chatbot.evaluate import parse_labels
 
     return parse_labels(path.read_text(encoding="utf-8"), str(path))
+
+
+IN_CI = bool(os.environ.get("CI"))
+
+
+def needs_shared(path: Path | None, what: str):
+    """Skip a test whose file from ``../shared`` is missing; in CI (``CI`` set) fail instead."""
+    missing = path is None or not path.exists()
+    return pytest.mark.skipif(missing and not IN_CI, reason=f"{what} is not beside the repo")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--reverse", action="store_true",
+                     help="run the tests in reverse order (CI runs the suite once so, to catch order dependence)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--reverse"):
+        items.reverse()

@@ -86,6 +86,48 @@ def test_unusable_questions_are_declined_with_a_reason(bot, question, reason):
     assert "読み取れませんでした" in answer.text and "1. " in answer.text
 
 
+@pytest.mark.parametrize("question, reason", [
+    ("\ud800", "not valid text"),  # a lone surrogate: Sudachi refuses it
+    ("裏もも\udc82\udca0がつる", "not valid text: undecodable bytes or a lone surrogate at character 4"),
+    ("裏ももがつる".encode("shift_jis").decode("utf-8", "surrogateescape"), "not valid text"),
+    ("あ" * 100_000, "longer than 1000 characters (100000)"),
+])
+def test_text_that_is_not_valid_unicode_or_too_long_is_declined_before_tokenizing(bot, question, reason):
+    answer = bot.answer(question)
+    assert answer.status == "declined" and reason in answer.reason
+    assert bot.rank(question) == []  # /why ranks the question again: it must not reach Sudachi either
+
+
+@pytest.mark.parametrize("question, hint", [(None, "not NoneType"), (b"\xe8\xa3\x8f", "decode the bytes first"), (3, "not int")])
+def test_a_question_that_is_not_a_string_is_a_type_error(bot, question, hint):
+    with pytest.raises(TypeError, match="a question must be a str") as info:
+        bot.answer(question)
+    assert hint in str(info.value)
+
+
+@pytest.mark.parametrize("question, closest", [("夜中に腕がつる", "cramp"), ("ランニングの靴", "sports_stability"),
+                                               ("ヨガの呼吸", "stretch_cautions")])
+def test_a_decline_offers_the_closest_topics_by_score(bot, question, closest):
+    answer = bot.answer(question)
+    ranked_content = [bot.kb.intents[s.intent].id for s in bot.rank(question) if bot.kb.intents[s.intent].source]
+    first_topics = tuple(i.id for i in bot.kb.intents if i.source)[:3]
+    assert answer.status == "declined" and answer.offered[0] == closest
+    assert answer.offered == tuple(ranked_content[:3]) != first_topics
+
+
+def test_faq_rows_sharing_an_id_take_the_first_rows_answer(tmp_path):
+    (tmp_path / "faq.csv").write_text(
+        "id,question,answer\n"
+        "garbage,燃えるゴミの日はいつですか,月曜と木曜です\n"
+        "garbage,可燃ごみの収集日は,火曜です\n"
+        "parking,駐車場はありますか,ありません\n",
+        encoding="utf-8",
+    )
+    bot = Bot.from_path(tmp_path / "faq.csv")
+    assert bot.kb.intent("garbage").answer == "月曜と木曜です"
+    assert bot.answer("可燃ごみの収集日は").text == "月曜と木曜です"
+
+
 def test_module_level_answer_uses_the_bundled_knowledge():
     assert chatbot.answer("裏ももがつる").intent == "cramp"
 

@@ -2,7 +2,9 @@
 
 import asyncio
 import io
+import os
 import re
+import stat
 
 import pytest
 from prompt_toolkit.completion import CompleteEvent
@@ -13,6 +15,7 @@ from prompt_toolkit.output import DummyOutput
 from prompt_toolkit.output.vt100 import Vt100_Output
 
 from chatbot import Bot, Thresholds, chat, chatview, replies
+from chatbot.safe import inert
 
 CTRL_C, CTRL_D = "\x03", "\x04"
 FAQ = "id,question,answer\ngarbage,燃えるゴミは何曜日に出せますか,月曜と木曜です\npension,年金の手続きはどこでしますか,市役所の窓口です\n"
@@ -211,6 +214,85 @@ def test_unknown_command(bot):
     assert "/foo というコマンドはありません" in replies_of(out)[1]
 
 
+def test_reload_survives_any_failure_to_build_and_says_it_in_one_line(faq, monkeypatch):
+    conversation = chat.Conversation(Bot.from_path(faq), kb_path=faq)
+    faq.write_text(FAQ.replace("月曜と木曜です", "月曜" + "あ" * 20_000), encoding="utf-8")  # over Sudachi's input limit
+    too_long = conversation.reply("/reload")
+    assert too_long.kind == "error" and too_long.text.endswith("\n前の知識のまま続けます。")
+    assert too_long.text.count("\n") == 1
+    assert conversation.reply("燃えるゴミの日").answer.text == "月曜と木曜です"
+
+    def broken(*args, **kwargs):
+        raise MemoryError("no room for the index\nsecond line")
+
+    monkeypatch.setattr(Bot, "from_path", broken)
+    failed = conversation.reply("/reload")
+    assert failed.text == "読み直せませんでした: MemoryError: no room for the index\n前の知識のまま続けます。"
+    assert conversation.reply("燃えるゴミの日").answer.text == "月曜と木曜です"
+
+
+# ---- hostile input: nothing echoed drives the terminal, nothing undecodable stops the chat -----
+
+SJIS = "裏ももがつる".encode("shift_jis")
+INJECTIONS = ["\x1b]0;PWNED\x07", "\x1b[2J", "\x9b2J", "\u202e", "\u2066"]
+RAW = ("\x1b", "\x07", "\x9b", "\u202e", "\u2066")
+
+
+def piped(bot, data: bytes) -> str:
+    stdout = io.StringIO()
+    assert chat.run(bot, io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"), stdout) == 0
+    return stdout.getvalue()
+
+
+def test_piped_chat_declines_an_undecodable_line_with_a_reason_and_goes_on(bot):
+    out = piped(bot, SJIS + b"\n" + "裏ももがつる\n".encode() + b"\xff\xfe\n" + "RDLってなに?\n".encode())
+    assert out.count("(理由: not valid text: undecodable bytes or a lone surrogate at character 1") == 2
+    assert out.count("読み取れませんでした") == 2 and bot.kb.intent("cramp").answer in out
+    assert bot.kb.intent("romanian_deadlift").answer in out
+
+
+@pytest.mark.parametrize("injection", INJECTIONS)
+def test_piped_chat_echoes_nothing_a_terminal_acts_on(bot, injection):
+    out = piped(bot, f"/foo{injection}\n{injection}裏ももがつる\n/why\n".encode())
+    assert not any(ch in out for ch in RAW), out
+    assert f"「{inert(injection)}裏ももがつる」をどう読んだか" in out  # shown as escapes: \x1b, \x9b, \u202e
+    assert f"/foo{inert(injection).lower()} というコマンドはありません" in out
+
+
+def test_why_after_an_undecodable_question_explains_without_tokenizing(bot):
+    out = piped(bot, b"ab\x82\xa0\n/why\n")
+    why = out[out.index("をどう読んだか"):]
+    assert "入力をそのまま使えません(not valid text" in why and "\\udc82\\udca0" in out
+
+
+def paste(text: str) -> str:
+    """Keys that paste ``text`` (bracketed paste: its escape characters arrive as text, not keys)."""
+    return f"\x1b[200~{text}\x1b[201~\r"
+
+
+@pytest.mark.parametrize("environ", [{}, {"NO_COLOR": "1"}])
+def test_interactive_chat_echoes_nothing_a_terminal_acts_on(bot, environ):
+    stdout = Terminal()
+    keys = "".join(paste(f"/foo{i}") + paste(f"{i}裏ももがつる") for i in INJECTIONS) + "/why\r/quit\r"
+    out = talk(bot, keys, stdout=stdout, output=terminal_output(stdout), environ=environ)
+    start = out.index("というコマンドはありません")  # the replies, after the prompt's own redrawing
+    replies = out[out.rindex("\n", 0, start):]
+    assert not any(raw in out for raw in ("\x1b[2J", "\x1b]0;", "\x07", "\x9b", "\u202e", "\u2066")), out
+    assert all(f"/foo{inert(i).lower()} というコマンドはありません" in replies for i in INJECTIONS)
+    assert f"「{inert(INJECTIONS[-1])}裏ももがつる」をどう読んだか" in replies
+
+
+def test_interactive_chat_declines_an_undecodable_line_and_goes_on(bot, tmp_path):
+    with create_pipe_input() as pipe:
+        pipe.send_bytes(SJIS + b"\r")
+        pipe.send_text("裏ももがつる\r/why\r" + CTRL_D)
+        stdout = io.StringIO()
+        code = chat.run(bot, io.StringIO(), stdout, input=pipe, output=DummyOutput(),
+                        history_path=tmp_path / "history", color=False)
+    out = stdout.getvalue()
+    assert code == 0 and "(理由: not valid text" in lines(out) and "  裏ももがつるとき\n" in out
+
+
 # ---- leaving, Ctrl-C, history ---------------------------------------------------------------
 
 
@@ -247,6 +329,46 @@ def test_history_is_kept_in_a_file_and_recalled_next_time(bot, tmp_path):
         return [s async for s in next_time.load()]
 
     assert asyncio.run(load()) == ["/quit", "初心者は?", "裏ももがつる"]  # read back next time, latest first
+
+
+@pytest.fixture()
+def umask_022():
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def mode(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_history_is_private_under_umask_022(bot, tmp_path, umask_022):
+    history = tmp_path / "data" / "chatbot" / "history"
+    talk(bot, "裏ももがつる\r" + CTRL_D, history_path=history)
+    assert (mode(history.parent), mode(history)) == (0o700, 0o600)
+    assert "+裏ももがつる" in history.read_text(encoding="utf-8")
+
+
+def test_history_made_before_is_tightened(bot, tmp_path, umask_022):
+    history = tmp_path / "chatbot" / "history"
+    history.parent.mkdir(mode=0o755)
+    history.write_text("\n+前の質問\n", encoding="utf-8")
+    os.chmod(history, 0o644)
+    talk(bot, "裏ももがつる\r" + CTRL_D, history_path=history)
+    assert (mode(history.parent), mode(history)) == (0o700, 0o600)
+
+
+def test_history_file_made_again_during_the_chat_is_private(tmp_path, umask_022):
+    history, problem = chat.open_history(tmp_path / "chatbot" / "history")
+    os.remove(tmp_path / "chatbot" / "history")
+    history.store_string("裏ももがつる")
+    assert problem is None and mode(tmp_path / "chatbot" / "history") == 0o600
+
+
+def test_a_directory_of_someone_elses_choosing_is_left_as_it_is(tmp_path, umask_022):
+    os.chmod(tmp_path, 0o755)
+    chat.open_history(tmp_path / "history")
+    assert (mode(tmp_path), mode(tmp_path / "history")) == (0o755, 0o600)
 
 
 def test_no_history_file_when_history_path_is_none(bot, tmp_path, monkeypatch):
@@ -387,10 +509,21 @@ def test_use_color(tty, environ, color):
     assert chatview.use_color(stream, environ) is color
 
 
+class NoCprOutput(Vt100_Output):
+    """A real VT100 output that does not ask the terminal for the cursor position: a pipe never
+    answers, and prompt_toolkit would wait 2 s for it on every session."""
+
+    responds_to_cpr = False
+
+
+def terminal_output(stdout) -> Vt100_Output:
+    return NoCprOutput(stdout, lambda: Size(rows=30, columns=60), term="xterm")
+
+
 def test_colour_on_a_terminal_and_none_with_no_color(bot):
     def session(environ):
         stdout = Terminal()
-        output = Vt100_Output(stdout, lambda: Size(rows=30, columns=60), term="xterm")
+        output = terminal_output(stdout)
         return talk(bot, "裏ももがつる\r/quit\r", stdout=stdout, output=output, environ=environ)
 
     coloured = session({})

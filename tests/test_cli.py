@@ -1,3 +1,4 @@
+import argparse
 import io
 import json
 import subprocess
@@ -7,7 +8,7 @@ import pytest
 
 from chatbot import batch, cli
 
-from .conftest import SHARED
+from .conftest import SHARED, needs_shared
 from .test_batch import pools  # noqa: F401 (a fixture: the worker counts of the pools started)
 
 
@@ -42,11 +43,64 @@ def test_ask_joins_words():
     assert json.loads(out)["question"] == "RDL とは"
 
 
-def test_ask_out_of_scope_declines_and_offers_topics():
+def test_ask_out_of_scope_declines_and_offers_topics(bot):
     code, out = run(["ask", "--json", "明日の天気を教えてください"])
     result = json.loads(out)
-    assert (result["status"], result["intent"]) == ("declined", None)
-    assert "1. " in result["answer"] and "お答えできません" not in result["question"]
+    offered = [bot.kb.intent(i).title for i in bot.answer("明日の天気を教えてください").offered]
+    assert (code, result["status"], result["intent"]) == (0, "declined", None)
+    assert result["answer"].startswith("すみません、そのご質問にお答えできる情報がありません。")
+    assert result["answer"].splitlines()[-3:] == [f"{n}. {title}" for n, title in enumerate(offered, start=1)]
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\u3000"])
+def test_ask_an_empty_question_is_bad_usage(question, capsys):
+    code, out = run(["ask", question])
+    assert (code, out) == (2, "")
+    assert "the question is empty" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("question, reason", [
+    ("裏ももがつる".encode("shift_jis").decode("utf-8", "surrogateescape"), "not valid text"),  # argv of a Shift_JIS shell
+    ("\ud800", "not valid text"),
+    ("あ" * 5000, "longer than 1000 characters"),
+])
+def test_ask_a_question_that_cannot_be_asked_is_declined_with_its_reason(question, reason, capsys):
+    code, out = run(["ask", "--json", question])
+    result = json.loads(out)
+    assert code == 2 and result["status"] == "declined" and reason in result["reason"]
+    assert f"chatbot: error: cannot answer: {result['reason']}" in capsys.readouterr().err
+
+
+HOSTILE = "\x1b]0;PWNED\x07\x1b[2J\x9b\u202e\u2066x"
+
+
+def test_ask_json_escapes_controls_and_bidi_but_keeps_the_value():
+    code, out = run(["ask", "--json", HOSTILE + "裏ももがつる"])
+    assert code == 0 and json.loads(out)["question"] == HOSTILE + "裏ももがつる"
+    assert not any(ch in out for ch in "\x1b\x07\x9b\u202e\u2066")
+    assert "裏ももがつる" in out  # Japanese stays readable (ensure_ascii is off)
+
+
+def test_ask_shows_knowledge_text_inert(tmp_path):
+    faq = tmp_path / "faq.csv"
+    faq.write_text("id,question,answer\nx,燃えるゴミの日,月曜\x1b[2Jです\u202e\n", encoding="utf-8")
+    code, out = run(["ask", "--kb", str(faq), "燃えるゴミの日"])
+    assert (code, out) == (0, "月曜\\x1b[2Jです\\u202e\n")
+
+
+def test_eval_sets_apart_labels_the_knowledge_base_does_not_have(tmp_path, capsys):
+    labels = tmp_path / "labels.tsv"
+    labels.write_text("cramp\t裏ももがつる\ncrmp\t脚がつる\nnone\t明日の天気\nfoo\t何か\ncrmp\t夜中に脚がつる\n", encoding="utf-8")
+    code, out = run(["eval", "--json", str(labels)])
+    result = json.loads(out)
+    assert code == 0
+    assert result["unknown_labels"] == [{"label": "crmp", "lines": [2, 5]}, {"label": "foo", "lines": [4]}]
+    figures = result["figures"]
+    assert (figures["questions"], figures["in_scope"], figures["wrong"], figures["unknown_label"]) == (2, 1, 0, 3)
+    err = capsys.readouterr().err
+    assert "label 'crmp' is not in the knowledge base (lines 2, 5)" in err and "label 'foo'" in err
+    code, out = run(["eval", str(labels)])
+    assert "not counted:             3 with a label the knowledge base does not have: crmp, foo" in out
 
 
 def test_batch_jsonl_from_stdin_keeps_order_and_bad_lines(monkeypatch, capsys):
@@ -213,14 +267,22 @@ def test_the_command_flushes_its_output_and_keeps_the_exit_status(argv, status):
 
 @pytest.mark.parametrize("command", cli.COMMANDS)
 def test_every_command_has_help(command, capsys):
+    parser = cli._parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[command]
     with pytest.raises(SystemExit) as info:
         cli.main([command, "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
     assert info.value.code == 0
-    assert len(capsys.readouterr().out.splitlines()) > 3
+    assert sub.description and " ".join(sub.description.split()) in shown
+    own = [a for a in sub._actions if not isinstance(a, argparse._HelpAction)]
+    assert own and all(a.help for a in own), [a.dest for a in own if not a.help]
+    for action in own:  # each argument's own help, after argparse's defaults are filled in
+        assert " ".join((action.help % {"default": action.default}).split())[:40] in shown, action.dest
 
 
-@pytest.mark.skipif(not (SHARED / "eval" / "dev.tsv").exists(), reason="shared/eval/dev.tsv is not beside the repo")
+@needs_shared(SHARED / "eval" / "dev.tsv", "shared/eval/dev.tsv")
 def test_dev_set_meets_the_bar():
+    assert (SHARED / "eval" / "dev.tsv").exists(), f"{SHARED / 'eval' / 'dev.tsv'} is missing: CI needs ../shared"
     code, out = run(["eval", "--json", str(SHARED / "eval" / "dev.tsv")])
     figures = json.loads(out)["figures"]
     assert figures["in_scope_accuracy"] >= 0.95

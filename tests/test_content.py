@@ -5,7 +5,7 @@ import unicodedata
 
 import pytest
 
-from .conftest import SHARED
+from .conftest import SHARED, needs_shared
 
 CONTRACT = SHARED / "faq-topics.md"
 ARTICLE = next(iter(sorted((SHARED / "seed").glob("*.txt"))), None) if (SHARED / "seed").exists() else None
@@ -25,8 +25,9 @@ def squeeze(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-@pytest.mark.skipif(not CONTRACT.exists(), reason="shared/faq-topics.md is not beside the repo")
+@needs_shared(CONTRACT, "shared/faq-topics.md")
 def test_every_contract_intent_exists(bot):
+    assert CONTRACT.exists(), f"{CONTRACT} is missing: CI needs ../shared"
     ids = [i for i in contract_ids() if i != "id"]
     assert len(ids) == 25
     assert set(ids) <= {i.id for i in bot.kb.intents}
@@ -47,8 +48,9 @@ def test_intents_have_many_varied_examples(bot):
         assert len(set(intent.examples)) == len(intent.examples) >= minimum, intent.id
 
 
-@pytest.mark.skipif(ARTICLE is None, reason="shared/seed is not beside the repo")
+@needs_shared(ARTICLE, "shared/seed")
 def test_no_answer_copies_the_article(bot):
+    assert ARTICLE is not None, f"{SHARED / 'seed'}/*.txt is missing: CI needs ../shared"
     article = squeeze(ARTICLE.read_text(encoding="utf-8"))
     runs = {article[i : i + COPY_RUN] for i in range(len(article) - COPY_RUN + 1)}
     for intent in bot.kb.intents:
