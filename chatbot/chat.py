@@ -164,7 +164,9 @@ class Conversation:
         context = note = None
         if alone.status != ANSWERED and self.topic is not None and not alone.reason:
             new = bot.new_words(text)
-            if new:
+            if not bot.analyzer.analyze(text).words:
+                note = "質問に言葉が見当たらないので、前の話題の続きとは見なしませんでした。"
+            elif new:
                 note = f"知識にない言葉({'、'.join(new)})があるので、前の話題の続きとは見なしませんでした。"
             else:
                 framed = bot.answer(f"{self.topic.title} {text}")
