@@ -8,6 +8,8 @@ to change.
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 from .errors import KnowledgeError
@@ -16,21 +18,45 @@ from .models import Intent, KnowledgeBase, Source
 INTENT_KEYS = {"id", "examples"}
 ANSWER_KEYS = {"id", "title", "answer", "section", "reference"}
 TABLE_SUFFIXES = {".csv", ".tsv", ".jsonl"}
+MAX_FILE_BYTES = 64 * 2**20  # a knowledge file larger than this is a mistake, not a FAQ
 
 
-def read_text(path: Path) -> str:
-    """The file's text; a missing file or bad UTF-8 is a KnowledgeError with the line."""
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes: a regular file of at most ``MAX_FILE_BYTES``, else a KnowledgeError.
+    A FIFO, a device (a symlink to /dev/zero) or a folder is refused, never read."""
     try:
-        data = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)  # a FIFO does not block
     except FileNotFoundError:
         raise KnowledgeError(path, "no such file") from None
     except OSError as e:
         raise KnowledgeError(path, f"cannot read: {e.strerror}") from e
     try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise KnowledgeError(path, "not a regular file (a folder, FIFO or device); give a knowledge file")
+        with os.fdopen(os.dup(fd), "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+    except OSError as e:
+        raise KnowledgeError(path, f"cannot read: {e.strerror}") from e
+    finally:
+        os.close(fd)
+    if len(data) > MAX_FILE_BYTES:
+        raise KnowledgeError(path, f"larger than {MAX_FILE_BYTES // 2**20} MiB; split it or trim it")
+    return data
+
+
+def decode(data: bytes, path) -> str:
+    """UTF-8 text; bad UTF-8 is a KnowledgeError with the line."""
+    try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
         raise KnowledgeError(path, "not valid UTF-8; save the file as UTF-8", line) from e
+
+
+def read_text(path: Path) -> str:
+    """The file's text; a missing, special or oversized file or bad UTF-8 is a KnowledgeError."""
+    return decode(read_bytes(path), path)
 
 
 def _text(value, path, line, what) -> str:
@@ -195,35 +221,40 @@ def _layout(path: Path) -> tuple[Path, Path]:
     return path, path.parent / "knowledge"
 
 
-def source_files(path) -> list[Path]:
-    """The files a knowledge base at ``path`` is read from (those that exist)."""
+def read_sources(path) -> list[tuple[Path, bytes]]:
+    """The files a knowledge base at ``path`` is built from, each read once: ``(path, bytes)``."""
     path = Path(path)
     if path.suffix.lower() in TABLE_SUFFIXES:
-        return [path]
-    intents_path, knowledge_dir = _layout(path)
-    return [intents_path, *sorted(knowledge_dir.glob("*.yaml"))]
-
-
-def load(path) -> KnowledgeBase:
-    """Load a knowledge base from a directory (``intents.yaml`` + ``knowledge/``),
-    an ``intents.yaml`` file (``knowledge/`` beside it), or a FAQ table (.csv/.tsv/.jsonl)."""
-    path = Path(path)
-    if path.suffix.lower() in TABLE_SUFFIXES:
-        return parse_table(read_text(path), str(path))
+        return [(path, read_bytes(path))]
     intents_path, knowledge_dir = _layout(path)
     if not intents_path.exists():
         raise KnowledgeError(
             intents_path, "no such file; give a directory with intents.yaml and knowledge/, or a .csv/.tsv/.jsonl FAQ table"
         )
-    synonyms, intents = parse_intents(read_text(intents_path), str(intents_path))
-    if not knowledge_dir.is_dir():
+    files = [intents_path, *sorted(knowledge_dir.glob("*.yaml"))]  # no knowledge/: load() says so
+    return [(f, read_bytes(f)) for f in files]
+
+
+def origin(path) -> str:
+    """What a knowledge base loaded from ``path`` names as its origin."""
+    path = Path(path)
+    return str(path if path.suffix.lower() in TABLE_SUFFIXES else _layout(path)[0])
+
+
+def load(path, sources: list[tuple[Path, bytes]] | None = None) -> KnowledgeBase:
+    """Load a knowledge base from a directory (``intents.yaml`` + ``knowledge/``),
+    an ``intents.yaml`` file (``knowledge/`` beside it), or a FAQ table (.csv/.tsv/.jsonl).
+    ``sources``: its files as ``read_sources`` gave them, already read."""
+    sources = read_sources(path) if sources is None else sources
+    (first, data), *rest = sources
+    if Path(path).suffix.lower() in TABLE_SUFFIXES:
+        return parse_table(decode(data, first), str(first))
+    synonyms, intents = parse_intents(decode(data, first), str(first))
+    knowledge_dir = _layout(Path(path))[1]
+    if not rest and not knowledge_dir.is_dir():
         raise KnowledgeError(knowledge_dir, "no such directory: the answers live in knowledge/*.yaml beside intents.yaml")
-    answers = [
-        (str(f), entry)
-        for f in sorted(knowledge_dir.glob("*.yaml"))
-        for entry in parse_answers(read_text(f), str(f))
-    ]
-    return build(str(intents_path), synonyms, intents, answers)
+    answers = [(str(f), entry) for f, data in rest for entry in parse_answers(decode(data, f), str(f))]
+    return build(str(first), synonyms, intents, answers)
 
 
 def bundled_path() -> Path:
