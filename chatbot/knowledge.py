@@ -195,7 +195,8 @@ def parse_table(text: str, path: str) -> KnowledgeBase:
         answer = row.get("answer")
         if isinstance(answer, str) and answer.strip() and entry["answer"] is None:
             entry["answer"] = _short(answer.strip(), path, line, f"entry {entry_id!r}: 'answer'")
-            entry["title"] = _short(str(row.get("title") or "").strip() or question, path, line, f"entry {entry_id!r}: 'title'")
+            title = str(row.get("title") or "").strip() or question
+            entry["title"] = _short(title, path, line, f"entry {entry_id!r}: 'title'")
     intents = []
     for entry_id, entry in entries.items():
         if entry["answer"] is None:

@@ -3,17 +3,17 @@
 ``encode(value)`` turns a graph of this package's objects into nested tuples of plain
 values (str, bytes, int, float, bool, None, and tuples, lists, dicts and sets of them),
 which ``marshal`` writes and reads in C. ``decode`` rebuilds the objects: a class is
-named by module and name, and only classes defined in this package's own modules are
-accepted; an object is made with ``cls.__new__`` and given its attributes (or its own
-``__setstate__``), never by calling anything the data names. Containers holding only
-plain values are stored whole and not walked again, so decoding walks only the small
-skeleton of objects around them.
+named by module and name, and only classes defined in this package's own modules, and
+in modules already imported, are accepted; an object is made with ``cls.__new__`` and
+given its attributes (or its own ``__setstate__``), never by calling anything the data
+names. Containers holding only plain values are stored whole and not walked again, so
+decoding walks only the small skeleton of objects around them.
 """
 
 from __future__ import annotations
 
-import importlib
 import marshal
+import sys
 from collections import defaultdict
 
 PACKAGE = __name__.rpartition(".")[0]
@@ -139,7 +139,8 @@ def _class(module: str, name: str) -> type:
         raise Unstorable("a class named by something other than text")
     if not (module == PACKAGE or module.startswith(PACKAGE + ".")) or "." in name:
         raise Unstorable(f"a class from outside {PACKAGE}: {module}.{name}")
-    kind = getattr(importlib.import_module(module), name, None)
+    loaded = sys.modules.get(module)  # only modules already imported: naming one imports nothing
+    kind = getattr(loaded, name, None)
     if not isinstance(kind, type) or kind.__module__ != module:
         raise Unstorable(f"no class {module}.{name}")
     return kind

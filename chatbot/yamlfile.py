@@ -86,15 +86,17 @@ def loads(text: str, path: str):
     """Parse ``text`` (the contents of ``path``) into Mapping/Sequence/scalars."""
     import yaml
 
-    loader = _loader_class()(text)
-    loader.name = str(path)
+    kind, loader = _loader_class(), None
     try:
+        loader = kind(text)  # the pure Python reader checks every character here
+        loader.name = str(path)
         return loader.get_single_data()
     except KnowledgeError:
         raise
     except yaml.reader.ReaderError as e:  # a character YAML does not allow (NUL, other controls)
-        line = _line_at(text, e.position, bytewise=any(c.__name__.startswith("C") for c in type(loader).__mro__))
-        raise KnowledgeError(path, f"not valid YAML: character {_codepoint(e.character)} ({e.reason}); remove it", line) from e
+        line = _line_at(text, e.position, bytewise=_is_libyaml(kind))
+        problem = f"not valid YAML: character {_codepoint(e.character)} ({e.reason}); remove it"
+        raise KnowledgeError(path, problem, line) from e
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None
@@ -105,7 +107,8 @@ def loads(text: str, path: str):
     except RecursionError as e:
         raise KnowledgeError(path, "nested too deeply to read; flatten it") from e
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def _codepoint(character) -> str:
@@ -120,3 +123,12 @@ def _line_at(text: str, position, bytewise: bool) -> int | None:
         return None
     before = text.encode("utf-8", "surrogatepass")[:position] if bytewise else text[:position]
     return before.count(b"\n" if bytewise else "\n") + 1
+
+
+def _is_libyaml(kind: type) -> bool:
+    """Whether libyaml parses: its positions count UTF-8 bytes, the pure Python parser's characters."""
+    try:
+        from yaml.cyaml import CParser
+    except ImportError:
+        return False
+    return issubclass(kind, CParser)

@@ -335,3 +335,15 @@ def test_the_same_table_in_two_folders_keeps_its_own_origin(tmp_path, cache_dir)
     assert len(list(cache_dir.iterdir())) == 1  # one entry serves both
     assert b.kb.origin == str(tmp_path / "b" / "faq.csv")
     assert b.index.kb.origin == b.kb.origin
+
+
+def test_naming_a_module_imports_nothing(monkeypatch):
+    import sys
+
+    from chatbot import plaindata
+
+    monkeypatch.delitem(sys.modules, "chatbot.__main__", raising=False)
+    node = (plaindata._OBJECT, "chatbot.__main__", "Anything", 0, (plaindata._PLAIN, {}))
+    with pytest.raises(plaindata.Unstorable):
+        plaindata.decode(node)
+    assert "chatbot.__main__" not in sys.modules

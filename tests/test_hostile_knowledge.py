@@ -167,3 +167,27 @@ def test_pyyaml_is_pinned_to_a_version_that_resists_the_bomb():
     project = (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text(encoding="utf-8")
     (low,) = re.findall(r'"PyYAML>=([\d.]+)', project)
     assert tuple(int(p) for p in low.split(".")) >= (6, 0, 4)
+
+
+@pytest.fixture
+def pure_python_yaml(monkeypatch):
+    import yaml
+
+    from chatbot import yamlfile
+
+    monkeypatch.delattr(yaml, "CSafeLoader", raising=False)
+    yamlfile._loader_class.cache_clear()
+    yield
+    yamlfile._loader_class.cache_clear()
+
+
+@pytest.mark.parametrize("c_loader", [True, False], ids=["libyaml", "pure Python"])
+def test_a_bad_character_names_its_line_with_either_loader(request, c_loader):
+    from chatbot import yamlfile
+
+    if not c_loader:
+        request.getfixturevalue("pure_python_yaml")
+    text = ANSWERS.replace("title: あいさつ", "title: あい\x00さつ")
+    with pytest.raises(KnowledgeError) as info:
+        yamlfile.loads(text, "a.yaml")
+    assert info.value.line == 7 and "U+0000" in info.value.message
