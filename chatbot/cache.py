@@ -121,7 +121,7 @@ def cached(sources: list[tuple[Path, bytes]], extra: str, build: Callable[[], T]
         value = build()
         try:
             data = plaindata.dumps(value)
-        except (plaindata.Unstorable, ValueError):
+        except (plaindata.Unstorable, ValueError, RecursionError):
             return value  # not plain data: used, not kept
         if dir_fd is None:
             dir_fd = _open_folder(folder, create=True)

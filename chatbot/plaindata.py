@@ -38,7 +38,19 @@ def loads(data: bytes):
 
 
 def encode(value):
-    return _Encoder().node(value)[0]
+    return _Encoder().node(value)
+
+
+def _plain(value) -> bool:
+    """Whether ``value`` holds only plain data (exact types: a subclass may carry code)."""
+    kind = type(value)
+    if kind in _ATOMS:
+        return True
+    if kind in (list, tuple, set, frozenset):
+        return all(map(_plain, value))
+    if kind is dict:
+        return all(map(_plain, value)) and all(map(_plain, value.values()))
+    return False
 
 
 class _Encoder:
@@ -47,33 +59,26 @@ class _Encoder:
         self.keep: list = []  # the objects numbered, kept alive so that their ids stay theirs
 
     def node(self, value):
-        """``(encoded, plain)``: plain when the value holds only plain data."""
+        if _plain(value):
+            return (_PLAIN, value)
         kind = type(value)
-        if kind in _ATOMS:
-            return (_PLAIN, value), True
-        if kind in (list, tuple, set, frozenset):
-            items = [self.node(item) for item in value]
-            if all(plain for _, plain in items):
-                return (_PLAIN, value), True
-            tag = {list: _LIST, tuple: _TUPLE}.get(kind, _SET)
-            if tag == _SET:
-                raise Unstorable("a set of objects")
-            return (tag, tuple(encoded for encoded, _ in items)), False
+        if kind is list:
+            return (_LIST, tuple(map(self.node, value)))
+        if kind is tuple:
+            return (_TUPLE, tuple(map(self.node, value)))
         if kind is dict or kind is defaultdict:
-            for key in value:
-                if not self.node(key)[1]:
-                    raise Unstorable(f"a dict key that is not plain data: {type(key).__name__}")
-            items = [(key, self.node(item)) for key, item in value.items()]
-            plain = all(p for _, (_, p) in items)
+            if not all(map(_plain, value)):
+                raise Unstorable("a dict key that is not plain data")
+            items = (_DICT, tuple((key, self.node(item)) for key, item in value.items()))
             if kind is dict:
-                if plain:
-                    return (_PLAIN, value), True
-                return (_DICT, tuple((key, encoded) for key, (encoded, _) in items)), False
+                return items
             factory = getattr(value.default_factory, "__name__", None)
             if _FACTORIES.get(factory) is not value.default_factory:
                 raise Unstorable(f"a defaultdict of {value.default_factory!r}")
-            return (_DEFAULTDICT, factory, (_DICT, tuple((key, encoded) for key, (encoded, _) in items))), False
-        return self.instance(value), False
+            return (_DEFAULTDICT, factory, items)
+        if kind in (set, frozenset):
+            raise Unstorable("a set of objects")
+        return self.instance(value)
 
     def instance(self, value):
         number = self.objects.get(id(value))
@@ -81,7 +86,12 @@ class _Encoder:
             return (_SHARED, number)
         kind = type(value)
         module = kind.__module__
-        if not (module == PACKAGE or module.startswith(PACKAGE + ".")) or not hasattr(value, "__dict__"):
+        if (
+            not (module == PACKAGE or module.startswith(PACKAGE + "."))
+            or not hasattr(value, "__dict__")
+            or "__slots__" in vars(kind)
+            or any(base in (dict, list, tuple, set, frozenset) for base in kind.__mro__)  # contents not in __dict__
+        ):
             raise Unstorable(f"an object of {module}.{kind.__qualname__}")
         number = self.objects[id(value)] = len(self.objects)
         self.keep.append(value)
@@ -90,7 +100,7 @@ class _Encoder:
         state = value.__getstate__() if own else dict(value.__dict__)
         if type(state) is not dict:
             raise Unstorable(f"{kind.__qualname__}.__getstate__ gave no dict")
-        return (_OBJECT, module, kind.__qualname__, number, self.node(state)[0])
+        return (_OBJECT, module, kind.__qualname__, number, self.node(state))
 
 
 def decode(node):

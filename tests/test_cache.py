@@ -347,3 +347,9 @@ def test_naming_a_module_imports_nothing(monkeypatch):
     with pytest.raises(plaindata.Unstorable):
         plaindata.decode(node)
     assert "chatbot.__main__" not in sys.modules
+
+
+def test_a_value_that_is_not_plain_data_is_used_but_not_kept(tmp_path, cache_dir):
+    value = [object()]
+    assert cache.cached([(tmp_path / "x.csv", b"x")], "", lambda: value) is value
+    assert not cache_dir.exists() or list(cache_dir.iterdir()) == []
