@@ -132,8 +132,12 @@ def _compile(kb: KnowledgeBase, weights: Weights | None) -> tuple[KnowledgeBase,
 
 
 def _compiled(path: Path, weights: Weights | None) -> tuple[KnowledgeBase, Analyzer, Index]:
-    files = knowledge.source_files(path)
-    return cache.cached(files, repr(weights), lambda: _compile(knowledge.load(path), weights))
+    sources = knowledge.read_sources(path)  # read once: the key and the build use the same bytes
+    kb, analyzer, index = cache.cached(sources, repr(weights), lambda: _compile(knowledge.load(path, sources), weights))
+    here = knowledge.origin(path)
+    if kb.origin != here:  # an entry built from the same files in another folder: this is where they are
+        object.__setattr__(kb, "origin", here)  # kb is this call's own copy, decoded from the entry
+    return kb, analyzer, index
 
 
 _default: Bot | None = None

@@ -8,6 +8,9 @@ to change.
 from __future__ import annotations
 
 import json
+import os
+import stat
+import unicodedata
 from pathlib import Path
 
 from .errors import KnowledgeError
@@ -16,16 +19,38 @@ from .models import Intent, KnowledgeBase, Source
 INTENT_KEYS = {"id", "examples"}
 ANSWER_KEYS = {"id", "title", "answer", "section", "reference"}
 TABLE_SUFFIXES = {".csv", ".tsv", ".jsonl"}
+MAX_FILE_BYTES = 64 * 2**20  # a knowledge file larger than this is a mistake, not a FAQ
+# Sudachi tokenizes at most 49,149 bytes at once, and normalizing can triple text
+# (romaji: a → あ); a text of at most this many bytes (after NFKC) always fits.
+MAX_TEXT_BYTES = 16_000
 
 
-def read_text(path: Path) -> str:
-    """The file's text; a missing file or bad UTF-8 is a KnowledgeError with the line."""
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes: a regular file of at most ``MAX_FILE_BYTES``, else a KnowledgeError.
+    A FIFO, a device (a symlink to /dev/zero) or a folder is refused, never read."""
     try:
-        data = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)  # a FIFO does not block
     except FileNotFoundError:
         raise KnowledgeError(path, "no such file") from None
     except OSError as e:
         raise KnowledgeError(path, f"cannot read: {e.strerror}") from e
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise KnowledgeError(path, "not a regular file (a folder, FIFO or device); give a knowledge file")
+        with os.fdopen(os.dup(fd), "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+    except OSError as e:
+        raise KnowledgeError(path, f"cannot read: {e.strerror}") from e
+    finally:
+        os.close(fd)
+    if len(data) > MAX_FILE_BYTES:
+        raise KnowledgeError(path, f"larger than {MAX_FILE_BYTES // 2**20} MiB; split it or trim it")
+    return data
+
+
+def decode(data: bytes, path) -> str:
+    """UTF-8 text; bad UTF-8 is a KnowledgeError with the line."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -33,10 +58,25 @@ def read_text(path: Path) -> str:
         raise KnowledgeError(path, "not valid UTF-8; save the file as UTF-8", line) from e
 
 
+def read_text(path: Path) -> str:
+    """The file's text; a missing, special or oversized file or bad UTF-8 is a KnowledgeError."""
+    return decode(read_bytes(path), path)
+
+
 def _text(value, path, line, what) -> str:
     if not isinstance(value, str) or not value.strip():
         raise KnowledgeError(path, f"{what} must be non-empty text", line)
-    return value.strip()
+    return _short(value.strip(), path, line, what)
+
+
+def _short(value: str, path, line, what) -> str:
+    """``value``, when it is short enough to be tokenized; else a KnowledgeError."""
+    size = len(unicodedata.normalize("NFKC", value).lower().encode("utf-8"))  # what text.fold makes of it
+    if size > MAX_TEXT_BYTES:
+        raise KnowledgeError(
+            path, f"{what} is too long ({size:,} bytes; at most {MAX_TEXT_BYTES:,}): split it or shorten it", line
+        )
+    return value
 
 
 def _check_keys(entry, allowed, path, what):
@@ -105,13 +145,14 @@ def parse_answers(text: str, path: str):
         if not isinstance(item, dict):
             raise KnowledgeError(path, "each answer must be a mapping with 'id', 'title' and 'answer'", line)
         _check_keys(item, ANSWER_KEYS, path, "answer")
-        answer_id = _text(item.get("id"), path, line, "'id'")
-        title = _text(item.get("title"), path, line, f"answer {answer_id!r}: 'title'")
-        body = _text(item.get("answer"), path, line, f"answer {answer_id!r}: 'answer'")
+        at = lambda key: item.lines.get(key, line)  # noqa: E731 — the key's own line, else the entry's
+        answer_id = _text(item.get("id"), path, at("id"), "'id'")
+        title = _text(item.get("title"), path, at("title"), f"answer {answer_id!r}: 'title'")
+        body = _text(item.get("answer"), path, at("answer"), f"answer {answer_id!r}: 'answer'")
         source = None
         if "section" in item or "reference" in item:
-            section = _text(item.get("section"), path, line, f"answer {answer_id!r}: 'section'")
-            reference = _text(item.get("reference"), path, line, f"answer {answer_id!r}: 'reference'")
+            section = _text(item.get("section"), path, at("section"), f"answer {answer_id!r}: 'section'")
+            reference = _text(item.get("reference"), path, at("reference"), f"answer {answer_id!r}: 'reference'")
             source = Source(section, reference)
         answers.append((answer_id, title, body, source, line))
     return answers
@@ -149,16 +190,17 @@ def parse_table(text: str, path: str) -> KnowledgeBase:
     for number, (line, row) in enumerate(rows, start=1):
         question = _text(row.get("question"), path, line, "'question'")
         entry_id = str(row.get("id") or "").strip() or str(number)
-        entry = entries.setdefault(entry_id, {"questions": [], "answer": None, "title": None})
+        entry = entries.setdefault(entry_id, {"questions": [], "answer": None, "title": None, "line": line})
         entry["questions"].append(question)
         answer = row.get("answer")
         if isinstance(answer, str) and answer.strip() and entry["answer"] is None:
-            entry["answer"] = answer.strip()
-            entry["title"] = str(row.get("title") or "").strip() or question
+            entry["answer"] = _short(answer.strip(), path, line, f"entry {entry_id!r}: 'answer'")
+            title = str(row.get("title") or "").strip() or question
+            entry["title"] = _short(title, path, line, f"entry {entry_id!r}: 'title'")
     intents = []
     for entry_id, entry in entries.items():
         if entry["answer"] is None:
-            raise KnowledgeError(path, f"entry {entry_id!r} has no 'answer' in any of its rows")
+            raise KnowledgeError(path, f"entry {entry_id!r} has no 'answer' in any of its rows", entry["line"])
         intents.append(Intent(entry_id, entry["title"], entry["answer"], tuple(entry["questions"])))
     if not intents:
         raise KnowledgeError(path, "the table has no rows")
@@ -167,13 +209,18 @@ def parse_table(text: str, path: str) -> KnowledgeBase:
 
 def _table_rows(text: str, path: str):
     if str(path).endswith(".jsonl"):
-        for line, raw in enumerate(text.splitlines(), start=1):
+        # lines end at \n only: U+2028, U+0085... are valid inside a JSON string (splitlines() splits there)
+        for line, raw in enumerate(text.split("\n"), start=1):
             if not raw.strip():
                 continue
             try:
                 row = json.loads(raw)
             except json.JSONDecodeError as e:
                 raise KnowledgeError(path, f"not valid JSON: {e.msg}", line) from e
+            except ValueError as e:  # 5000 digits: more than Python turns into a number
+                raise KnowledgeError(path, f"a number too long to read; quote it to make it text ({e})", line) from e
+            except RecursionError as e:
+                raise KnowledgeError(path, "nested too deeply to read; flatten the line", line) from e
             if not isinstance(row, dict):
                 raise KnowledgeError(path, "each line must be a JSON object with 'question' and 'answer'", line)
             yield line, row
@@ -182,10 +229,13 @@ def _table_rows(text: str, path: str):
     import io
 
     reader = csv.DictReader(io.StringIO(text), delimiter="\t" if str(path).endswith(".tsv") else ",")
-    if not reader.fieldnames or "question" not in reader.fieldnames or "answer" not in reader.fieldnames:
-        raise KnowledgeError(path, "the header must name the columns 'question' and 'answer' (and optionally 'id')", 1)
-    for row in reader:
-        yield reader.line_num, row
+    try:
+        if not reader.fieldnames or "question" not in reader.fieldnames or "answer" not in reader.fieldnames:
+            raise KnowledgeError(path, "the header must name the columns 'question' and 'answer' (and optionally 'id')", 1)
+        for row in reader:
+            yield reader.line_num, row
+    except csv.Error as e:  # a field over csv's limit (131,072 characters), a NUL...
+        raise KnowledgeError(path, f"not a readable table: {e}", reader.line_num + 1) from e
 
 
 def _layout(path: Path) -> tuple[Path, Path]:
@@ -195,35 +245,40 @@ def _layout(path: Path) -> tuple[Path, Path]:
     return path, path.parent / "knowledge"
 
 
-def source_files(path) -> list[Path]:
-    """The files a knowledge base at ``path`` is read from (those that exist)."""
+def read_sources(path) -> list[tuple[Path, bytes]]:
+    """The files a knowledge base at ``path`` is built from, each read once: ``(path, bytes)``."""
     path = Path(path)
     if path.suffix.lower() in TABLE_SUFFIXES:
-        return [path]
-    intents_path, knowledge_dir = _layout(path)
-    return [intents_path, *sorted(knowledge_dir.glob("*.yaml"))]
-
-
-def load(path) -> KnowledgeBase:
-    """Load a knowledge base from a directory (``intents.yaml`` + ``knowledge/``),
-    an ``intents.yaml`` file (``knowledge/`` beside it), or a FAQ table (.csv/.tsv/.jsonl)."""
-    path = Path(path)
-    if path.suffix.lower() in TABLE_SUFFIXES:
-        return parse_table(read_text(path), str(path))
+        return [(path, read_bytes(path))]
     intents_path, knowledge_dir = _layout(path)
     if not intents_path.exists():
         raise KnowledgeError(
             intents_path, "no such file; give a directory with intents.yaml and knowledge/, or a .csv/.tsv/.jsonl FAQ table"
         )
-    synonyms, intents = parse_intents(read_text(intents_path), str(intents_path))
-    if not knowledge_dir.is_dir():
+    files = [intents_path, *sorted(knowledge_dir.glob("*.yaml"))]  # no knowledge/: load() says so
+    return [(f, read_bytes(f)) for f in files]
+
+
+def origin(path) -> str:
+    """What a knowledge base loaded from ``path`` names as its origin."""
+    path = Path(path)
+    return str(path if path.suffix.lower() in TABLE_SUFFIXES else _layout(path)[0])
+
+
+def load(path, sources: list[tuple[Path, bytes]] | None = None) -> KnowledgeBase:
+    """Load a knowledge base from a directory (``intents.yaml`` + ``knowledge/``),
+    an ``intents.yaml`` file (``knowledge/`` beside it), or a FAQ table (.csv/.tsv/.jsonl).
+    ``sources``: its files as ``read_sources`` gave them, already read."""
+    sources = read_sources(path) if sources is None else sources
+    (first, data), *rest = sources
+    if Path(path).suffix.lower() in TABLE_SUFFIXES:
+        return parse_table(decode(data, first), str(first))
+    synonyms, intents = parse_intents(decode(data, first), str(first))
+    knowledge_dir = _layout(Path(path))[1]
+    if not rest and not knowledge_dir.is_dir():
         raise KnowledgeError(knowledge_dir, "no such directory: the answers live in knowledge/*.yaml beside intents.yaml")
-    answers = [
-        (str(f), entry)
-        for f in sorted(knowledge_dir.glob("*.yaml"))
-        for entry in parse_answers(read_text(f), str(f))
-    ]
-    return build(str(intents_path), synonyms, intents, answers)
+    answers = [(str(f), entry) for f, data in rest for entry in parse_answers(decode(data, f), str(f))]
+    return build(str(first), synonyms, intents, answers)
 
 
 def bundled_path() -> Path:
