@@ -253,7 +253,7 @@ def test_the_bundled_index_survives_the_round_trip(bot):
     kb, analyzer, index = plaindata.loads(plaindata.dumps((bot.kb, bot.analyzer, bot.index)))
     assert index.kb is kb and index.analyzer is analyzer
     copy = object.__new__(_Bot)
-    copy.thresholds, copy.kb, copy.analyzer, copy.index = bot.thresholds, kb, analyzer, index
+    copy.thresholds, copy.kb, copy.analyzer, copy.index, copy.model = bot.thresholds, kb, analyzer, index, bot.model
     for question in ["裏ももがつる", "すとれっちはひつよう", "RDLってなに?", "腹筋を割りたい"]:
         assert copy.answer(question) == bot.answer(question)
 
