@@ -192,6 +192,8 @@ def source_lines(source, columns: int | None) -> Fragments:
     """「出典: section / 参考: reference」 on one line when it fits, else one line each."""
     if source is None:
         return []
+    if not source.reference:
+        return _block(f"出典: {source.section}", "class:source", columns)
     section, reference = f"出典: {source.section}", f"参考: {source.reference}"
     one = f"{section} / {reference}"
     if not columns or width(one) <= columns:

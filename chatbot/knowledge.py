@@ -111,7 +111,9 @@ def parse_answers(text: str, path: str):
         source = None
         if "section" in item or "reference" in item:
             section = _text(item.get("section"), path, line, f"answer {answer_id!r}: 'section'")
-            reference = _text(item.get("reference"), path, line, f"answer {answer_id!r}: 'reference'")
+            reference = None  # only where the article cites one for this content
+            if "reference" in item:
+                reference = _text(item.get("reference"), path, line, f"answer {answer_id!r}: 'reference'")
             source = Source(section, reference)
         answers.append((answer_id, title, body, source, line))
     return answers

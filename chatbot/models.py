@@ -12,10 +12,11 @@ DECLINED = "declined"
 
 @dataclass(frozen=True)
 class Source:
-    """Where a content answer comes from: the article's section and the reference it cites."""
+    """Where a content answer comes from: the article's section, and the reference the article
+    cites for that content (None where the article cites none)."""
 
     section: str
-    reference: str
+    reference: str | None = None
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,12 @@ def decline(titles: Sequence[str], unreadable: bool = False) -> str:
 
 
 def source_line(answer) -> str | None:
-    """「出典: section / 参考: reference」 for a content answer, None otherwise."""
+    """「出典: section / 参考: reference」 for a content answer (「出典: section」 when the article
+    cites no reference for it), None otherwise."""
     if answer.source is None:
         return None
+    if not answer.source.reference:
+        return f"出典: {answer.source.section}"
     return f"出典: {answer.source.section} / 参考: {answer.source.reference}"
 
 

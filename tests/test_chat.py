@@ -12,7 +12,7 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 from prompt_toolkit.output.vt100 import Vt100_Output
 
-from chatbot import Bot, Thresholds, chat, chatview, replies
+from chatbot import Answer, Bot, Source, Thresholds, chat, chatview, replies
 
 CTRL_C, CTRL_D = "\x03", "\x04"
 FAQ = "id,question,answer\ngarbage,燃えるゴミは何曜日に出せますか,月曜と木曜です\npension,年金の手続きはどこでしますか,市役所の窓口です\n"
@@ -417,3 +417,18 @@ def test_render_answer_has_title_wrapped_text_and_dim_source(bot):
 def numbered_titles(text: str) -> list[str]:
     """The titles of a reply's numbered list (「1. タイトル」 lines)."""
     return [m[1].strip() for m in re.finditer(r"^\d+\. (.+)$", text, re.M)]
+
+
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        (Source("3. 鍛え方", "https://example.com/r"), "出典: 3. 鍛え方 / 参考: https://example.com/r"),
+        (Source("3. 鍛え方"), "出典: 3. 鍛え方"),  # the article cites no reference for it
+        (None, None),
+    ],
+)
+def test_source_line_names_the_reference_only_when_there_is_one(source, expected):
+    answer = Answer("q", "a", "answered", "x", 1.0, source=source)
+    assert replies.source_line(answer) == expected
+    shown = chatview.plain(chatview.source_lines(source, 80)).strip()
+    assert shown == (expected or "")

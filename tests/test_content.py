@@ -43,7 +43,7 @@ def test_content_answers_name_section_and_reference(bot):
     for intent in content:
         assert intent.source is not None, intent.id
         assert re.match(r"[1-5]\. ", intent.source.section), intent.id
-        assert intent.source.reference.startswith("https://"), intent.id
+        assert intent.source.reference is None or intent.source.reference.startswith("https://"), intent.id
 
 
 def test_intents_have_many_varied_examples(bot):
@@ -146,3 +146,147 @@ def test_answers_are_not_the_articles_sentences_reworded(bot):
         for theirs, ratio, cover in too_close(ours, article)
     ]
     assert not offending, "\n".join(["too close to the article (rewrite the structure, not the words):", *offending])
+
+
+# What the answers claim. Figures, the first sentence, the section and the reference are checked
+# against the article itself.
+COUNTER = r"(?:回|セット|秒|週間|週|日|つ|種目|種類)"
+ARABIC_FIGURE = re.compile(r"\d+(?:〜\d+)?" + COUNTER + "(?!目)")  # 1つ目 counts the answer's own points
+KANJI_FIGURE = re.compile(r"[一二三四五六七八九十]+(?:〜[一二三四五六七八九十]+)?" + COUNTER)
+FIRST_SENTENCE_MAX = 60
+
+# The passage of the article that each content answer rests on and that the article follows with its
+# (引用元:…) citation, read from the article: the reference is named only where the article cites it.
+# None: the article gives no citation for that content — the rep table and the progression line
+# (section 3), the stretching cautions (section 4) and the tips for keeping going (section 5).
+CITED = {
+    "what_are_hamstrings": "「立つ・歩くなど基本動作に関わる大事な筋肉と言われています」と紹介されています。",
+    "benefits": "日常生活やスポーツ時の安定性が高まりやすいという報告もあります。",
+    "risks_weak_tight": "参考記事でも同様のポイントが伝えられています。",
+    "leg_shaping": "の予防につながる可能性がある、と参考記事でも説明されています。",
+    "posture_pelvis": "腰痛や膝痛の予防につながる可能性がある、と紹介されていました。",
+    "sports_stability": "裏ももが働くと体がブレづらくなるケースがあるようです。",
+    # the citation opens the home-exercise passage (自重トレーニング), of which the hip lift comes first
+    "home_training": "自重トレーニングは裏ももを意識しやすい方法として紹介されていました。",
+    "hip_lift": "自重トレーニングは裏ももを意識しやすい方法として紹介されていました。",
+    # the citation closes the gym passage, which names the leg curl machine and the RDL before it
+    "gym_training": "裏もも〜お尻を集中的に鍛えやすいと説明されています。",
+    "romanian_deadlift": "裏もも〜お尻を集中的に鍛えやすいと説明されています。",
+    "reps_and_frequency": None,
+    "progression": None,
+    "stretch_before_training": "トレーニング中に筋肉がより効きやすくなるメリットもあると紹介されています。",
+    "stretch_methods": "ポイントは「反動をつけずにゆっくり伸ばすこと」です。",
+    "stretch_cautions": None,
+    # the citation for the troubles (つる, 筋肉痛) opens the passage that goes on to back and knee pain
+    "cramp": "フォームの崩れや過負荷、柔軟性不足が原因と言われています。",
+    "muscle_soreness": "フォームの崩れや過負荷、柔軟性不足が原因と言われています。",
+    "pain_knee_back": "フォームの崩れや過負荷、柔軟性不足が原因と言われています。",
+    "whole_body_balance": "栄養も含めた全身バランスが大事」と紹介されています。",
+    "rest_nutrition": "栄養も含めた全身バランスが大事」と紹介されています。",
+    "keep_going": None,
+}
+KANJI_DIGITS = dict(zip("一二三四五六七八九", "123456789"))
+
+
+def plain_text(text: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).replace("~", "〜").replace("×", "x")
+
+
+def kanji_number(word: str) -> str:
+    """一 → 1, 十二 → 12, 二十 → 20 (enough for counts of reps, sets and days)."""
+    if "十" not in word:
+        return "".join(KANJI_DIGITS[c] for c in word)
+    tens, _, ones = word.partition("十")
+    return str(int(KANJI_DIGITS.get(tens, "1")) * 10 + int(KANJI_DIGITS.get(ones, "0")))
+
+
+def figures(text: str) -> list[str]:
+    """The numbers with their counters in ``text``, in arabic digits: 「週に二回、10〜15回」 → ['2回', '10〜15回']."""
+    text = plain_text(text)
+    text = KANJI_FIGURE.sub(
+        lambda m: "〜".join(kanji_number(w) for w in re.findall(r"[一二三四五六七八九十]+", m[0])) + re.sub(r"^[一二三四五六七八九十〜]+", "", m[0]),
+        text,
+    )
+    return ARABIC_FIGURE.findall(text)
+
+
+def first_sentence(text: str) -> str:
+    line = next(line for line in text.strip().splitlines() if line.strip())
+    return re.split(r"(?<=[。!?])(?![」』)])", plain_text(line))[0]
+
+
+def article_sections(text: str) -> dict[str, str]:
+    """Section number → its text (the table of contents' lines for it and its body), from 'N.' headings."""
+    sections: dict[str, str] = {}
+    number = None
+    for line in text.splitlines():
+        heading = re.match(r"([1-5])\.", line)
+        if heading:
+            number = heading[1]
+        if number:
+            sections[number] = sections.get(number, "") + line + "\n"
+    return sections
+
+
+@pytest.mark.parametrize(
+    "text, found",
+    [
+        ("ヒップリフトを10〜15回×2〜3セット。", ["10〜15回", "2〜3セット"]),
+        ("週に二回ほど、三十秒ずつ", ["2回", "30秒"]),
+        ("週2〜3回が目安", ["2〜3回"]),
+        ("十分に働いていない一般的な注意", []),
+        ("1つ目は床で行う方法", []),  # 十分 is "enough", not ten minutes
+    ],
+)
+def test_figures_are_read_with_their_counters(text, found):
+    assert figures(text) == found
+
+
+@pytest.fixture(scope="module")
+def article_text() -> str:
+    if ARTICLE is None:
+        pytest.skip("shared/seed is not beside the repo")
+    return ARTICLE.read_text(encoding="utf-8")
+
+
+def content_intents(bot):
+    return [i for i in bot.kb.intents if i.id not in CONVERSATION]
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11: the answers are rewritten in the next commit")
+def test_every_figure_is_in_the_section_the_answer_names(bot, article_text):
+    sections = {n: plain_text(t) for n, t in article_sections(article_text).items()}
+    wrong = [
+        (intent.id, figure, intent.source.section)
+        for intent in content_intents(bot)
+        for figure in figures(intent.answer)
+        if figure not in sections[intent.source.section[0]].replace("x", "")
+    ]
+    assert not wrong, wrong
+
+
+def test_every_content_answer_names_an_article_section(bot, article_text):
+    headings = [plain_text(l) for l in article_text.splitlines() if re.match(r"[1-5]\.", l)]
+    for intent in content_intents(bot):
+        assert intent.source is not None, intent.id
+        named = plain_text(intent.source.section)
+        assert any(h.startswith(named) for h in headings), (intent.id, intent.source.section)
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11: the answers are rewritten in the next commit")
+def test_content_answers_open_with_a_short_first_sentence(bot):
+    long = [(i.id, s, len(s)) for i in content_intents(bot) if len(s := first_sentence(i.answer)) >= FIRST_SENTENCE_MAX]
+    assert not long, long
+
+
+def test_the_reference_is_named_only_where_the_article_cites_it(bot, article_text):
+    article = unicodedata.normalize("NFKC", article_text)
+    assert set(CITED) == {i.id for i in content_intents(bot)}
+    for intent in content_intents(bot):
+        passage = CITED[intent.id]
+        if passage is None:
+            assert not intent.source.reference, f"{intent.id}: the article cites nothing for this; drop 'reference'"
+            continue
+        cited = re.search(re.escape(unicodedata.normalize("NFKC", passage)) + r"\(引用元:(\S+?)\)", article)
+        assert cited, f"{intent.id}: the article does not follow 「{passage}」 with its citation"
+        assert intent.source.reference == cited[1], intent.id

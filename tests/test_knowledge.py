@@ -2,6 +2,7 @@
 import pytest
 
 from chatbot import KnowledgeError
+from chatbot.models import Source
 from chatbot.knowledge import load, parse_answers, parse_intents, parse_table
 
 INTENTS = """\
@@ -83,7 +84,8 @@ def test_parse_intents_errors_name_the_line(text, line, words):
     "text, line, words",
     [
         ("- id: a\n  title: t\n", 1, "'answer' must be non-empty text"),
-        ("- id: a\n  title: t\n  answer: x\n  section: s\n", 1, "'reference' must be non-empty text"),
+        ("- id: a\n  title: t\n  answer: x\n  section: s\n  reference: ''\n", 1, "'reference' must be non-empty text"),
+        ("- id: a\n  title: t\n  answer: x\n  reference: https://example.com/\n", 1, "'section' must be non-empty text"),
         ("- id: a\n  title: t\n  answer: x\n  colour: red\n", 4, "unknown key 'colour'"),
         ("id: a\n", 1, "expected a list of answers"),
     ],
@@ -158,3 +160,16 @@ def test_faq_tables(name, text):
 )
 def test_faq_table_errors(name, text, words):
     assert words in error_of(lambda: parse_table(text, name)).message
+
+
+@pytest.mark.parametrize(
+    "lines, source",
+    [
+        ('  section: "3. s"\n  reference: https://example.com/r\n', Source("3. s", "https://example.com/r")),
+        ('  section: "3. s"\n', Source("3. s")),  # the article cites nothing for it: the section alone
+        ("", None),
+    ],
+)
+def test_parse_answers_reads_the_source(lines, source):
+    [(_, _, _, parsed, _)] = parse_answers("- id: a\n  title: t\n  answer: x\n" + lines, "k.yaml")
+    assert parsed == source
