@@ -66,7 +66,8 @@ class Bot:
             text = replies.clarify([c.title for c in candidates[:2]])
             return Answer(question, text, CLARIFY, None, top, candidates, offered=tuple(c.intent for c in candidates[:2]))
         intent = self.kb.intents[ranked[0].intent]
-        return Answer(question, intent.answer, ANSWERED, intent.id, top, candidates, intent.source, intent.title)
+        text = replies.in_kind(intent, self.analyzer.normalize(question)) if intent.in_kind else intent.answer
+        return Answer(question, text, ANSWERED, intent.id, top, candidates, intent.source, intent.title)
 
     def _candidates(self, ranked: list[Scored]) -> tuple[Candidate, ...]:
         intents = self.kb.intents

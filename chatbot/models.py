@@ -20,6 +20,14 @@ class Source:
 
 
 @dataclass(frozen=True)
+class InKind:
+    """A reply given instead of the answer when the question holds one of ``words`` (おはよう → おはようございます)."""
+
+    words: tuple[str, ...]
+    answer: str
+
+
+@dataclass(frozen=True)
 class Intent:
     """One thing people ask, with its curated answer and the example questions that reach it."""
 
@@ -28,6 +36,7 @@ class Intent:
     answer: str
     examples: tuple[str, ...]
     source: Source | None = None
+    in_kind: tuple[InKind, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from .text import to_hiragana
+
 
 def clarify(titles: Sequence[str]) -> str:
     """Ask which of the close topics was meant, as a numbered list."""
@@ -22,6 +24,16 @@ def decline(titles: Sequence[str], unreadable: bool = False) -> str:
         return head
     choices = "\n".join(f"{n}. {title}" for n, title in enumerate(titles, start=1))
     return f"{head}\n次のような話題ならお答えできます:\n{choices}"
+
+
+def in_kind(intent, question: str) -> str:
+    """The intent's answer, or its reply in kind when the (normalized) question holds one of that
+    reply's words: おはよう is answered おはようございます, こんばんは with こんばんは."""
+    asked = to_hiragana(question)
+    for reply in intent.in_kind:
+        if any(to_hiragana(word) in asked for word in reply.words):
+            return reply.answer
+    return intent.answer
 
 
 def source_line(answer) -> str | None:

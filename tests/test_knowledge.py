@@ -2,7 +2,7 @@
 import pytest
 
 from chatbot import KnowledgeError
-from chatbot.models import Source
+from chatbot.models import InKind, Source
 from chatbot.knowledge import load, parse_answers, parse_intents, parse_table
 
 INTENTS = """\
@@ -88,6 +88,9 @@ def test_parse_intents_errors_name_the_line(text, line, words):
         ("- id: a\n  title: t\n  answer: x\n  reference: https://example.com/\n", 1, "'section' must be non-empty text"),
         ("- id: a\n  title: t\n  answer: x\n  colour: red\n", 4, "unknown key 'colour'"),
         ("id: a\n", 1, "expected a list of answers"),
+        ("- id: a\n  title: t\n  answer: x\n  in_kind:\n    - words: [おはよう]\n", 5, "'answer' must be non-empty text"),
+        ("- id: a\n  title: t\n  answer: x\n  in_kind:\n    - answer: y\n", 5, "'words' must be a list of non-empty text"),
+        ("- id: a\n  title: t\n  answer: x\n  in_kind: おはよう\n", 4, "'in_kind' must be a list"),
     ],
 )
 def test_parse_answers_errors_name_the_line(text, line, words):
@@ -171,5 +174,11 @@ def test_faq_table_errors(name, text, words):
     ],
 )
 def test_parse_answers_reads_the_source(lines, source):
-    [(_, _, _, parsed, _)] = parse_answers("- id: a\n  title: t\n  answer: x\n" + lines, "k.yaml")
+    [(_, _, _, parsed, _, _)] = parse_answers("- id: a\n  title: t\n  answer: x\n" + lines, "k.yaml")
     assert parsed == source
+
+
+def test_parse_answers_reads_replies_in_kind():
+    text = "- id: g\n  title: t\n  answer: こんにちは\n  in_kind:\n    - words: [おはよう, ohayo]\n      answer: おはようございます\n"
+    [(_, _, body, _, in_kind, _)] = parse_answers(text, "k.yaml")
+    assert (body, in_kind) == ("こんにちは", (InKind(("おはよう", "ohayo"), "おはようございます"),))
