@@ -355,6 +355,8 @@ def test_piped_input_gets_plain_replies_and_keeps_the_conversation(bot):
     ("参考: https://example.com/a/long/path", 12, ["参考:", "https://example.com/a/long/path"]),
     ("一行目\n\n三行目", 20, ["一行目", "", "三行目"]),
     ("", 10, [""]),
+    ("・あいうえおか\n・きく", 6, ["・あい", "  うえ", "  おか", "・きく"]),  # a list item hangs under its text
+    ("大腿二頭筋・半腱様筋", 10, ["大腿二頭", "筋・半腱様", "筋"]),  # inside a line ・ still never starts one
 ])
 def test_wrap(text, columns, expected):
     assert chatview.wrap(text, columns) == expected
@@ -365,9 +367,11 @@ def test_wrap_every_answer_fits_and_loses_nothing(bot, columns):
     for intent in bot.kb.intents:
         wrapped = chatview.wrap(intent.answer, columns)
         assert "".join(wrapped).replace(" ", "") == intent.answer.replace("\n", "").replace(" ", "")
+        items = [line for line in intent.answer.split("\n") if line.startswith("・")]
+        assert [line for line in wrapped if line.startswith("・")] == [chatview.wrap(i, columns)[0] for i in items]
         for line in wrapped:
             assert chatview.width(line) <= columns or re.fullmatch(r"[!-~]+", line), line
-            assert line[:1] not in chatview.NO_LINE_START, line
+            assert line[:1] not in chatview.NO_LINE_START or line.startswith("・"), line  # only items start so (above)
 
 
 @pytest.mark.parametrize("text, width", [("裏もも", 6), ("RDL", 3), ("RDLとは?", 8), ("ＲＤＬ", 6), ("ｽﾄﾚｯﾁ", 5), ("", 0)])
