@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from .text import to_hiragana
+from .text import fold, to_hiragana
 
 
 def clarify(titles: Sequence[str]) -> str:
@@ -31,7 +31,7 @@ def in_kind(intent, question: str) -> str:
     reply's words: おはよう is answered おはようございます, こんばんは with こんばんは."""
     asked = to_hiragana(question)
     for reply in intent.in_kind:
-        if any(to_hiragana(word) in asked for word in reply.words):
+        if any(to_hiragana(fold(word)) in asked for word in reply.words):
             return reply.answer
     return intent.answer
 
