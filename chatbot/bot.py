@@ -82,9 +82,9 @@ class Bot:
             offered = tuple(c.intent for c in candidates[:2])
             return Answer(question, text, CLARIFY, None, top, candidates, offered=offered, confidence=first)
         intent = self.kb.intents[ranked[0].intent]
+        text = replies.in_kind(intent, self.analyzer.normalize(question)) if intent.in_kind else intent.answer
         return Answer(
-            question, intent.answer, ANSWERED, intent.id, top, candidates, intent.source, intent.title,
-            confidence=first,
+            question, text, ANSWERED, intent.id, top, candidates, intent.source, intent.title, confidence=first
         )
 
     def _candidates(self, ranked: list[Scored]) -> tuple[Candidate, ...]:

@@ -78,6 +78,7 @@ def width(text: str) -> int:
 
 # Characters a line must not start with (closing brackets, punctuation, small kana,
 # the long-vowel mark) and must not end with (opening brackets): 禁則処理, simplified.
+BULLET = "・"  # a line starting with it is a list item
 NO_LINE_START = set(
     "\u3001\u3002,.!?)]}\uff0c\uff0e\uff01\uff1f\uff09\uff3d\uff5d\uff1a\uff1b:;"  # 、。 and closing marks, both widths
     "\u300d\u300f\u3011\u3015\u3009\u300b\u2019\u201d"  # 」』】〕〉》’”
@@ -108,26 +109,39 @@ def wrap(text: str, columns: int) -> list[str]:
     Lines break between any two Japanese characters but not inside an ASCII word, not
     before closing punctuation (、。」 …) and not after an opening bracket. Existing line
     breaks are kept. A single word wider than the line (a URL) stays whole on its own line.
+    A list item (a line that starts with ・) hangs its continuation lines under its text.
     """
     columns = max(columns, 2)
     lines: list[str] = []
     for paragraph in text.split("\n"):
-        line = ""
-        for unit in _units(paragraph):
-            if width(line) + width(unit) <= columns:
-                line += unit
-                continue
-            if line.strip():
-                lines.append(line.rstrip())
-            line = "" if unit.isspace() else unit
-            while width(line) > columns and not re.fullmatch(r"[!-~]+", line):
-                # a glued run of wide characters longer than the line: cut it by columns
-                cut = 1
-                while width(line[: cut + 1]) <= columns:
-                    cut += 1
-                lines.append(line[:cut])
-                line = line[cut:]
-        lines.append(line.rstrip())
+        if paragraph.startswith(BULLET) and columns > 2 * width(BULLET):
+            item = _wrap_paragraph(paragraph[len(BULLET):], columns - width(BULLET))
+            hang = " " * width(BULLET)
+            lines += [BULLET + item[0]] + [hang + more for more in item[1:]]
+        else:
+            lines += _wrap_paragraph(paragraph, columns)
+    return lines
+
+
+def _wrap_paragraph(paragraph: str, columns: int) -> list[str]:
+    """One paragraph (no line breaks) wrapped to ``columns``."""
+    lines: list[str] = []
+    line = ""
+    for unit in _units(paragraph):
+        if width(line) + width(unit) <= columns:
+            line += unit
+            continue
+        if line.strip():
+            lines.append(line.rstrip())
+        line = "" if unit.isspace() else unit
+        while width(line) > columns and not re.fullmatch(r"[!-~]+", line):
+            # a glued run of wide characters longer than the line: cut it by columns
+            cut = 1
+            while width(line[: cut + 1]) <= columns:
+                cut += 1
+            lines.append(line[:cut])
+            line = line[cut:]
+    lines.append(line.rstrip())
     return lines
 
 
@@ -211,6 +225,8 @@ def source_lines(source, columns: int | None) -> Fragments:
     """「出典: section / 参考: reference」 on one line when it fits, else one line each."""
     if source is None:
         return []
+    if not source.reference:
+        return _block(f"出典: {source.section}", "class:source", columns)
     section, reference = f"出典: {source.section}", f"参考: {source.reference}"
     one = f"{section} / {reference}"
     if not columns or width(one) <= columns:

@@ -262,12 +262,15 @@ class Index:
         # words, and the variants of single-word synonyms (ハムストリングズ → 裏もも).
         self.vocabulary: dict[str, tuple[str, ...]] = {}
         self.kana_readings: set[str] = set()  # readings of words the examples spell in kana
+        topical: set[str] = set()  # readings of the examples' words that are not filler (方 is)
         for a in analyses:
             for word, after in zip(a.words, a.words[1:] + (None,)):
                 mine = ("w:" + word.form, "r:" + word.reading)
                 self.vocabulary.setdefault(word.reading, mine)
                 if not KANJI.search(word.form):
                     self.kana_readings.add(word.reading)
+                if not word.filler:
+                    topical.add(word.reading)
                 if after is not None and not KANJI.search(word.form + after.form):
                     # Sudachi splits some compounds (ヒップ|リフト): a typo in one (ヒップリフド) is one word
                     pair = mine + ("w:" + after.form, "r:" + after.reading)
@@ -284,6 +287,7 @@ class Index:
             if len(words) == 1:
                 for variant in variants:
                     self.vocabulary.setdefault(to_katakana(variant), ("w:" + words[0].form, "r:" + words[0].reading))
+        self.kana_readings &= topical  # 肩 (カタ) is not known through the filler 方 (カタ)
         self._readings = list(self.vocabulary)
 
     def query_features(self, analysis: Analysis) -> tuple[dict[str, float], float, tuple[str, ...]]:
@@ -311,7 +315,7 @@ class Index:
                     match = process.extractOne(
                         word.reading, self._readings, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF
                     )
-                synonym = next((self.by_group[g] for g in word.groups if g in self.by_group), None)
+                synonym = next((self.by_group[g] for g in word.groups if self.by_group.get(g, mine)[0] != mine[0]), None)
                 if match is not None:
                     mine = self.vocabulary[match[0]]
                     factor *= match[1] / 100

@@ -14,10 +14,11 @@ import unicodedata
 from pathlib import Path
 
 from .errors import KnowledgeError
-from .models import Intent, KnowledgeBase, Source
+from .models import InKind, Intent, KnowledgeBase, Source
 
 INTENT_KEYS = {"id", "examples"}
-ANSWER_KEYS = {"id", "title", "answer", "section", "reference"}
+ANSWER_KEYS = {"id", "title", "answer", "section", "reference", "in_kind"}
+IN_KIND_KEYS = {"words", "answer"}
 TABLE_SUFFIXES = {".csv", ".tsv", ".jsonl"}
 MAX_FILE_BYTES = 64 * 2**20  # a knowledge file larger than this is a mistake, not a FAQ
 # Sudachi tokenizes at most 49,149 bytes at once, and normalizing can triple text
@@ -132,7 +133,7 @@ def parse_synonyms(value, path) -> dict[str, tuple[str, ...]]:
 
 
 def parse_answers(text: str, path: str):
-    """Parse one knowledge/*.yaml file: returns ``[(id, title, answer, source, line), ...]``."""
+    """Parse one knowledge/*.yaml file: returns ``[(id, title, answer, source, in_kind, line), ...]``."""
     from . import yamlfile
 
     doc = yamlfile.loads(text, path)
@@ -152,28 +153,49 @@ def parse_answers(text: str, path: str):
         source = None
         if "section" in item or "reference" in item:
             section = _text(item.get("section"), path, at("section"), f"answer {answer_id!r}: 'section'")
-            reference = _text(item.get("reference"), path, at("reference"), f"answer {answer_id!r}: 'reference'")
+            reference = None  # only where the article cites one for this content
+            if "reference" in item:
+                reference = _text(item.get("reference"), path, at("reference"), f"answer {answer_id!r}: 'reference'")
             source = Source(section, reference)
-        answers.append((answer_id, title, body, source, line))
+        in_kind = _in_kind(item, path, answer_id) if "in_kind" in item else ()
+        answers.append((answer_id, title, body, source, in_kind, line))
     return answers
+
+
+def _in_kind(item, path, answer_id) -> tuple[InKind, ...]:
+    """``in_kind:`` — replies given instead of the answer when the question holds one of their words."""
+    what = f"answer {answer_id!r}: 'in_kind'"
+    entries = item["in_kind"]
+    if not isinstance(entries, list):
+        raise KnowledgeError(path, f"{what} must be a list of '- words: [...]' with an 'answer'", item.lines["in_kind"])
+    replies = []
+    for entry, line in zip(entries, entries.lines):
+        if not isinstance(entry, dict):
+            raise KnowledgeError(path, f"{what}: each entry must be a mapping with 'words' and 'answer'", line)
+        _check_keys(entry, IN_KIND_KEYS, path, what)
+        words = entry.get("words")
+        if not isinstance(words, list) or not words or not all(isinstance(w, str) and w.strip() for w in words):
+            raise KnowledgeError(path, f"{what}: 'words' must be a list of non-empty text", line)
+        replies.append(InKind(tuple(w.strip() for w in words), _text(entry.get("answer"), path, line, f"{what}: 'answer'")))
+    return tuple(replies)
 
 
 def build(intents_path, synonyms, intents, answers) -> KnowledgeBase:
     """Join parsed intents with parsed answers; every intent needs exactly one answer."""
     by_id = {}
-    for path, (answer_id, title, body, source, line) in answers:
+    for path, (answer_id, title, body, source, in_kind, line) in answers:
         if answer_id in by_id:
-            first_path, first = by_id[answer_id][0], by_id[answer_id][1][4]
+            first_path, first = by_id[answer_id][0], by_id[answer_id][1][5]
             raise KnowledgeError(path, f"answer {answer_id!r} is defined twice (first at {first_path}:{first})", line)
-        by_id[answer_id] = (path, (answer_id, title, body, source, line))
+        by_id[answer_id] = (path, (answer_id, title, body, source, in_kind, line))
     result = []
     for intent_id, examples, line in intents:
         if intent_id not in by_id:
             raise KnowledgeError(
                 intents_path, f"intent {intent_id!r} has no answer: add '- id: {intent_id}' to a file in knowledge/", line
             )
-        _, (_, title, body, source, _) = by_id.pop(intent_id)
-        result.append(Intent(intent_id, title, body, examples, source))
+        _, (_, title, body, source, in_kind, _) = by_id.pop(intent_id)
+        result.append(Intent(intent_id, title, body, examples, source, in_kind))
     for path, (answer_id, *_, line) in by_id.values():
         raise KnowledgeError(path, f"answer {answer_id!r} has no intent: add it to {intents_path} or remove it", line)
     return KnowledgeBase(tuple(result), synonyms, str(intents_path))

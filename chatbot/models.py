@@ -12,10 +12,19 @@ DECLINED = "declined"
 
 @dataclass(frozen=True)
 class Source:
-    """Where a content answer comes from: the article's section and the reference it cites."""
+    """Where a content answer comes from: the article's section, and the reference the article
+    cites for that content (None where the article cites none)."""
 
     section: str
-    reference: str
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class InKind:
+    """A reply given instead of the answer when the question holds one of ``words`` (おはよう → おはようございます)."""
+
+    words: tuple[str, ...]
+    answer: str
 
 
 @dataclass(frozen=True)
@@ -27,6 +36,7 @@ class Intent:
     answer: str
     examples: tuple[str, ...]
     source: Source | None = None
+    in_kind: tuple[InKind, ...] = ()
 
 
 @dataclass(frozen=True)

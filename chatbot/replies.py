@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from .text import fold, to_hiragana
+
 
 def clarify(titles: Sequence[str]) -> str:
     """Ask which of the close topics was meant, as a numbered list."""
@@ -24,10 +26,23 @@ def decline(titles: Sequence[str], unreadable: bool = False) -> str:
     return f"{head}\n次のような話題ならお答えできます:\n{choices}"
 
 
+def in_kind(intent, question: str) -> str:
+    """The intent's answer, or its reply in kind when the (normalized) question holds one of that
+    reply's words: おはよう is answered おはようございます, こんばんは with こんばんは."""
+    asked = to_hiragana(question)
+    for reply in intent.in_kind:
+        if any(to_hiragana(fold(word)) in asked for word in reply.words):
+            return reply.answer
+    return intent.answer
+
+
 def source_line(answer) -> str | None:
-    """「出典: section / 参考: reference」 for a content answer, None otherwise."""
+    """「出典: section / 参考: reference」 for a content answer (「出典: section」 when the article
+    cites no reference for it), None otherwise."""
     if answer.source is None:
         return None
+    if not answer.source.reference:
+        return f"出典: {answer.source.section}"
     return f"出典: {answer.source.section} / 参考: {answer.source.reference}"
 
 

@@ -219,3 +219,22 @@ def test_ranking_is_the_same_whatever_the_hash_seed():
     }
     assert outputs["1"].count("\n") == 7
     assert outputs["1"] == outputs["2"] == outputs["3"]
+
+
+@pytest.mark.parametrize(
+    "question, opening",
+    [
+        ("おはよう", "おはようございます"),
+        ("おはようございます!", "おはようございます"),
+        ("ohayou", "おはようございます"),
+        ("こんばんは", "こんばんは"),
+        ("こんばんわ", "こんばんは"),
+        ("おはよー", "おはようございます"),
+        ("こんにちは", "こんにちは"),
+        ("はじめまして", "こんにちは"),
+    ],
+)
+def test_a_greeting_is_returned_in_kind(bot, question, opening):
+    answer = bot.answer(question)
+    assert answer.intent == "greeting"
+    assert answer.text.startswith(opening)

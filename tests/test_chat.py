@@ -14,7 +14,7 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 from prompt_toolkit.output.vt100 import Vt100_Output
 
-from chatbot import Bot, Thresholds, chat, chatview, replies
+from chatbot import Answer, Bot, Source, Thresholds, chat, chatview, replies
 from chatbot.safe import inert
 
 CTRL_C, CTRL_D = "\x03", "\x04"
@@ -477,6 +477,8 @@ def test_piped_input_gets_plain_replies_and_keeps_the_conversation(bot):
     ("参考: https://example.com/a/long/path", 12, ["参考:", "https://example.com/a/long/path"]),
     ("一行目\n\n三行目", 20, ["一行目", "", "三行目"]),
     ("", 10, [""]),
+    ("・あいうえおか\n・きく", 6, ["・あい", "  うえ", "  おか", "・きく"]),  # a list item hangs under its text
+    ("大腿二頭筋・半腱様筋", 10, ["大腿二頭", "筋・半腱様", "筋"]),  # inside a line ・ still never starts one
 ])
 def test_wrap(text, columns, expected):
     assert chatview.wrap(text, columns) == expected
@@ -487,9 +489,11 @@ def test_wrap_every_answer_fits_and_loses_nothing(bot, columns):
     for intent in bot.kb.intents:
         wrapped = chatview.wrap(intent.answer, columns)
         assert "".join(wrapped).replace(" ", "") == intent.answer.replace("\n", "").replace(" ", "")
+        items = [line for line in intent.answer.split("\n") if line.startswith("・")]
+        assert [line for line in wrapped if line.startswith("・")] == [chatview.wrap(i, columns)[0] for i in items]
         for line in wrapped:
             assert chatview.width(line) <= columns or re.fullmatch(r"[!-~]+", line), line
-            assert line[:1] not in chatview.NO_LINE_START, line
+            assert line[:1] not in chatview.NO_LINE_START or line.startswith("・"), line  # only items start so (above)
 
 
 @pytest.mark.parametrize("text, width", [("裏もも", 6), ("RDL", 3), ("RDLとは?", 8), ("ＲＤＬ", 6), ("ｽﾄﾚｯﾁ", 5), ("", 0)])
@@ -550,3 +554,18 @@ def test_render_answer_has_title_wrapped_text_and_dim_source(bot):
 def numbered_titles(text: str) -> list[str]:
     """The titles of a reply's numbered list (「1. タイトル」 lines)."""
     return [m[1].strip() for m in re.finditer(r"^\d+\. (.+)$", text, re.M)]
+
+
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        (Source("3. 鍛え方", "https://example.com/r"), "出典: 3. 鍛え方 / 参考: https://example.com/r"),
+        (Source("3. 鍛え方"), "出典: 3. 鍛え方"),  # the article cites no reference for it
+        (None, None),
+    ],
+)
+def test_source_line_names_the_reference_only_when_there_is_one(source, expected):
+    answer = Answer("q", "a", "answered", "x", 1.0, source=source)
+    assert replies.source_line(answer) == expected
+    shown = chatview.plain(chatview.source_lines(source, 80)).strip()
+    assert shown == (expected or "")

@@ -2,6 +2,7 @@
 import pytest
 
 from chatbot import KnowledgeError
+from chatbot.models import InKind, Source
 from chatbot.knowledge import load, parse_answers, parse_intents, parse_table
 
 INTENTS = """\
@@ -83,9 +84,13 @@ def test_parse_intents_errors_name_the_line(text, line, words):
     "text, line, words",
     [
         ("- id: a\n  title: t\n", 1, "'answer' must be non-empty text"),
-        ("- id: a\n  title: t\n  answer: x\n  section: s\n", 1, "'reference' must be non-empty text"),
+        ("- id: a\n  title: t\n  answer: x\n  section: s\n  reference: ''\n", 5, "'reference' must be non-empty text"),
+        ("- id: a\n  title: t\n  answer: x\n  reference: https://example.com/\n", 1, "'section' must be non-empty text"),
         ("- id: a\n  title: t\n  answer: x\n  colour: red\n", 4, "unknown key 'colour'"),
         ("id: a\n", 1, "expected a list of answers"),
+        ("- id: a\n  title: t\n  answer: x\n  in_kind:\n    - words: [おはよう]\n", 5, "'answer' must be non-empty text"),
+        ("- id: a\n  title: t\n  answer: x\n  in_kind:\n    - answer: y\n", 5, "'words' must be a list of non-empty text"),
+        ("- id: a\n  title: t\n  answer: x\n  in_kind: おはよう\n", 4, "'in_kind' must be a list"),
     ],
 )
 def test_parse_answers_errors_name_the_line(text, line, words):
@@ -158,3 +163,22 @@ def test_faq_tables(name, text):
 )
 def test_faq_table_errors(name, text, words):
     assert words in error_of(lambda: parse_table(text, name)).message
+
+
+@pytest.mark.parametrize(
+    "lines, source",
+    [
+        ('  section: "3. s"\n  reference: https://example.com/r\n', Source("3. s", "https://example.com/r")),
+        ('  section: "3. s"\n', Source("3. s")),  # the article cites nothing for it: the section alone
+        ("", None),
+    ],
+)
+def test_parse_answers_reads_the_source(lines, source):
+    [(_, _, _, parsed, _, _)] = parse_answers("- id: a\n  title: t\n  answer: x\n" + lines, "k.yaml")
+    assert parsed == source
+
+
+def test_parse_answers_reads_replies_in_kind():
+    text = "- id: g\n  title: t\n  answer: こんにちは\n  in_kind:\n    - words: [おはよう, ohayo]\n      answer: おはようございます\n"
+    [(_, _, body, _, in_kind, _)] = parse_answers(text, "k.yaml")
+    assert (body, in_kind) == ("こんにちは", (InKind(("おはよう", "ohayo"), "おはようございます"),))
