@@ -526,10 +526,11 @@ def _answer_in_workers(chunks: Iterator[Chunk], jobs: int, answerer_args: tuple)
         with ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(os.getpid(), *answerer_args)) as pool:
             try:
                 for i, (chunk, future) in enumerate(pending):  # after a worker died: what it took with it
-                    if not (future.done() and not future.cancelled() and future.exception() is None):
+                    if not (future and future.done() and not future.cancelled() and future.exception() is None):
                         pending[i] = (chunk, pool.submit(_work, chunk.items))
                 for chunk in chunks:
-                    pending.append((chunk, pool.submit(_work, chunk.items)))
+                    pending.append((chunk, None))  # pending before submitted: a broken pool refuses the submit
+                    pending[-1] = (chunk, pool.submit(_work, chunk.items))
                     if len(pending) >= jobs * QUEUED_PER_JOB:
                         yield _taken(pending)
                 while pending:
