@@ -1,7 +1,8 @@
 """The ``chatbot`` command: parse arguments, call the library, turn its errors into messages.
 
 Exit status: 0 done, 1 an ``eval --min-accuracy`` not met, 2 bad usage or unusable input
-(a broken knowledge file, a missing input file), 130 interrupted.
+(a broken knowledge file, a missing input file) or output that cannot be written, 130/143 stopped by
+Ctrl-C/SIGTERM.
 """
 
 from __future__ import annotations
