@@ -1,7 +1,8 @@
 """The ``chatbot`` command: parse arguments, call the library, turn its errors into messages.
 
 Exit status: 0 done, 1 an ``eval --min-accuracy`` not met, 2 bad usage or unusable input
-(a broken knowledge file, a missing input file), 130 interrupted.
+(a broken knowledge file, a missing input file) or output that cannot be written, 130/143 stopped by
+Ctrl-C/SIGTERM.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import argparse
 import contextlib
 import gc
 import os
+import signal
 import sys
 import time
 from collections import Counter
@@ -58,7 +60,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="output format (default: from OUT's ending, else jsonl)")
     batch.add_argument("--input-format", choices=("txt", "csv", "tsv", "jsonl"),
                        help="input format (default: from FILE's ending, else txt)")
-    batch.add_argument("--top-k", type=int, default=3, metavar="N", help="candidates per record (default 3)")
+    batch.add_argument("--top-k", type=_positive, default=3, metavar="N", help="candidates per record (default 3)")
+    batch.add_argument("--no-csv-guard", action="store_true",
+                       help="write CSV/TSV cells exactly as they are (by default a cell starting with = + - @, "
+                       "tab or CR gets a ' in front, so that a spreadsheet shows it instead of running it as a formula)")
     batch.add_argument("-j", "--jobs", type=_positive, metavar="N",
                        help="processes answering (default: one per CPU; just one for inputs under 2,000 lines)")
 
@@ -117,6 +122,26 @@ def cmd_ask(args, out) -> int:
     return 0
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised like Ctrl-C's KeyboardInterrupt so that what was begun is undone."""
+
+
+@contextlib.contextmanager
+def _sigterm_raises():
+    def terminated(signum, frame):
+        raise _Terminated
+
+    try:
+        previous = signal.signal(signal.SIGTERM, terminated)
+    except ValueError:  # not the main thread: leave SIGTERM alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def cmd_batch(args, out) -> int:
     from . import batch
 
@@ -126,29 +151,63 @@ def cmd_batch(args, out) -> int:
         out_format = "jsonl"
     started = time.perf_counter()
     counts = Counter()
-    with contextlib.ExitStack() as stack:
-        source = sys.stdin.buffer if args.file == "-" else stack.enter_context(_open(args.file, "rb"))
-        target = stack.enter_context(_open(args.output, "w")) if args.output else out
-        progress = batch.Progress(sys.stderr if sys.stderr.isatty() else None, batch.input_size(source))
-        target.write(batch.Formatter(out_format).header())
-        answered = batch.answer_chunks(
-            batch.read_chunks(source, in_format), kb=args.kb, fmt=out_format, top_k=args.top_k, jobs=args.jobs
-        )
-        for chunk, done in stack.enter_context(contextlib.closing(answered)):
-            for item in chunk.items:
-                if item.problem:
-                    progress.clear()
-                    counts["unreadable"] += 1
-                    print(inert(f"chatbot: {args.file}:{item.line}: {item.problem} (declined)"), file=sys.stderr)
-            counts.update(done.statuses)
-            target.write(done.text)
-            progress.update(len(chunk.items), chunk.end)
-        progress.clear()
+    sink = None
+    try:
+        with _sigterm_raises(), contextlib.ExitStack() as stack:
+            source = sys.stdin.buffer if args.file == "-" else stack.enter_context(_open(args.file, "rb"))
+            if args.output and batch.same_file(source, args.output):
+                raise InputError(
+                    f"{args.output} is the input file {args.file}: writing there would destroy the questions; "
+                    "give -o another file"
+                )
+            if args.output:
+                sink = stack.enter_context(batch.replacing(args.output))  # put in place only when all went well
+            elif out is None:
+                raise batch.OutputError("stdout is closed; give -o FILE")
+            else:
+                sink = batch.Sink(out, "stdout")
+            progress = batch.Progress(sys.stderr if sys.stderr.isatty() else None, batch.input_size(source))
+            sink.write(batch.Formatter(out_format).header())
+            answered = batch.answer_chunks(
+                batch.read_chunks(source, in_format, name=args.file),
+                kb=args.kb, fmt=out_format, top_k=args.top_k, jobs=args.jobs, guard=not args.no_csv_guard,
+            )
+            for chunk, done in stack.enter_context(contextlib.closing(answered)):
+                for item, reason in zip(chunk.items, done.reasons):
+                    if reason:
+                        progress.clear()
+                        counts["unreadable"] += 1
+                        print(inert(f"chatbot: {args.file}:{item.line}: {reason} (declined)"), file=sys.stderr)
+                counts.update(done.statuses)
+                sink.write(done.text, len(chunk.items))
+                progress.update(len(chunk.items), chunk.end)
+            progress.clear()
+            sink.flush()
+    except (KeyboardInterrupt, _Terminated) as e:
+        written = sink.records if sink else 0
+        kept = f"{args.output} was left as it was" if args.output else "the output above is incomplete"
+        print(inert(f"\nchatbot: interrupted after {written:,} records; {kept}"), file=sys.stderr)
+        return 130 if isinstance(e, KeyboardInterrupt) else 143
+    except batch.OutputError:
+        if not args.output:
+            _discard_stdout(out)
+        raise
     total = sum(counts[s] for s in ("answered", "clarify", "declined"))
     summary = ", ".join(f"{counts[s]} {s}" for s in ("answered", "clarify", "declined"))
     unreadable = f" ({counts['unreadable']} unreadable)" if counts["unreadable"] else ""
     print(f"chatbot: {total} questions: {summary}{unreadable} in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     return 0
+
+
+def _discard_stdout(out) -> None:
+    """After stdout failed (a full disk): point it at /dev/null, so that flushing it again
+    at exit neither fails nor prints a second error."""
+    if out is None or out is not sys.stdout:
+        return
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, out.fileno())
+        os.close(null)
 
 
 def _positive(text: str) -> int:

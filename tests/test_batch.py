@@ -1,6 +1,7 @@
 import csv
 import io
 import json
+import os
 from concurrent.futures import ProcessPoolExecutor
 
 import pytest
@@ -10,7 +11,7 @@ from chatbot.batch import (
     MAX_LINE_BYTES, Chunk, Item, Progress, answer_chunks, format_of, progress_line, read_chunks,
     read_questions, write_all,
 )
-from chatbot.errors import ChatbotError
+from chatbot.errors import ChatbotError, InputError
 
 
 def items(data: bytes, fmt="txt"):
@@ -211,8 +212,187 @@ def test_progress_redraws_at_most_every_interval_and_rubs_itself_out():
     assert drawn[3].strip() == "" and drawn[4] == ""
 
 
-def test_progress_without_a_stream_is_silent():
-    progress = Progress(None, total=100)
-    progress.update(10, 10)
+def test_progress_without_a_stream_is_silent(capsys):
+    clock = Clock()
+    progress = Progress(None, total=100, clock=clock)
+    for step in range(1, 4):
+        clock.now = float(step)  # well past the redraw interval each time
+        progress.update(10, 10 * step)
     progress.clear()
-    assert progress.done == 10
+    assert capsys.readouterr() == ("", "")
+    assert progress.done == 30
+
+
+# --- question files that used to be misread quietly -------------------------------------
+
+
+def test_a_line_of_exactly_16_kib_is_read_and_one_byte_more_is_not():
+    exact, over = b"a" * MAX_LINE_BYTES, b"b" * (MAX_LINE_BYTES + 1)
+    got = [(i.line, len(i.question), i.problem) for i in read_questions(io.BytesIO(exact + b"\n" + over + b"\n" + exact))]
+    assert got == [(1, MAX_LINE_BYTES, None), (2, 0, f"line longer than {MAX_LINE_BYTES} bytes"), (3, MAX_LINE_BYTES, None)]
+
+
+@pytest.mark.parametrize("data", ["a\rb\r\rc", "a\rb\r\rc\r"])
+def test_a_file_with_cr_line_ends_is_read_as_lines(data):
+    assert items(data.encode()) == [(1, "a", None), (2, "b", None), (3, "", "empty line"), (4, "c", None)]
+
+
+def test_a_long_cr_file_keeps_one_record_per_line():
+    data = "".join(f"質問{n}\r" for n in range(5000)).encode() + b"x" * (MAX_LINE_BYTES + 1) + b"\rlast"
+    got = items(data)
+    assert len(got) == 5002
+    assert got[4999] == (5000, "質問4999", None)
+    assert got[5000][2] == f"line longer than {MAX_LINE_BYTES} bytes" and got[5001] == (5002, "last", None)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("fmt", ["txt", "csv", "jsonl"])
+def test_a_utf16_file_is_an_error_that_says_so(encoding, fmt):
+    data = "question\n裏ももがつる hamstring\nRDL とは\n".encode(encoding)
+    with pytest.raises(InputError, match=r"q\.txt:[12]: this looks like UTF-16, not UTF-8; convert it"):
+        list(read_questions(io.BytesIO(data), fmt, name="q.txt"))
+
+
+def test_nul_bytes_inside_utf8_lines_are_not_taken_for_utf16():
+    assert items(b"a\x00b\n\x00\n" + "裏もも\x00".encode() + b"\n") == [(1, "a\x00b", None), (2, "\x00", None), (3, "裏もも\x00", None)]
+
+
+@pytest.mark.parametrize(
+    "header, message",
+    [
+        ("id,text", r"q.csv:1: no 'question' column \(the columns are 'id', 'text'\)"),
+        ("question,id,Question", r"q.csv:1: 2 'question' columns \(columns 1, 3\); keep one"),
+    ],
+)
+def test_a_table_without_one_question_column_is_an_error(header, message):
+    data = f"{header}\n1,裏ももがつる,x\n".encode()
+    with pytest.raises(InputError, match=message):
+        list(read_questions(io.BytesIO(data), "csv", name="q.csv"))
+
+
+def test_a_table_of_one_column_is_read_whatever_its_header():
+    assert items("質問\n裏ももがつる\nRDLとは\n".encode(), "csv") == [(2, "裏ももがつる", None), (3, "RDLとは", None)]
+
+
+def test_an_unclosed_quote_is_an_error_at_the_line_it_opens():
+    rows = [f"{n},質問{n}" for n in range(1, 51)]
+    rows[2] = '3,"質問3'
+    data = ("id,question\n" + "\n".join(rows) + "\n").encode()
+    with pytest.raises(InputError, match=r"q.csv:4: .*a quote \" opened on line 4 is not closed"):
+        list(read_questions(io.BytesIO(data), "csv", name="q.csv"))
+
+
+def test_a_quoted_field_over_the_csv_field_limit_is_an_error_not_a_crash():
+    data = b'id,question\n1,"' + (b"x" * 10_000 + b"\n") * 15 + b'"\n2,ok\n'
+    with pytest.raises(InputError, match=r"q.csv:2: field larger than field limit"):
+        list(read_questions(io.BytesIO(data), "csv", name="q.csv"))
+
+
+def test_a_bare_cr_inside_an_unquoted_cell_declines_that_row_only():
+    got = items("question\n裏もも\rがつる\nRDLとは\n".encode(), "csv")
+    assert got[0][0] == 2 and got[0][2].startswith("unreadable row")
+    assert got[1] == (3, "RDLとは", None)
+
+
+@pytest.mark.parametrize(
+    "line, reason",
+    [
+        ('{"question": "\\udcff"}', "not text: a lone surrogate \\udcff at character 1"),
+        ('{"question": "裏もも\\ud800"}', "not text: a lone surrogate \\ud800 at character 4"),
+        ("[" * 5000 + "]" * 5000, "JSON nested too deeply"),
+        ('{"question": "q", "n": ' + "9" * 5000 + "}", "unusable JSON (Exceeds the limit (4300 digits) for integer string conversion"),
+    ],
+)
+def test_hostile_jsonl_lines_are_declined_and_the_next_is_read(line, reason):
+    got = items((line + '\n{"question": "RDLとは"}\n').encode(), "jsonl")
+    assert got[0][:2] == (1, "") and got[0][2].startswith(reason)
+    assert got[1] == (2, "RDLとは", None)
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u0085", "\u2029"])
+def test_jsonl_is_split_at_newlines_only(separator):
+    data = f'{{"question": "裏もも{separator}がつる"}}\n{{"question": "RDLとは"}}\n'.encode()
+    assert items(data, "jsonl") == [(1, f"裏もも{separator}がつる", None), (2, "RDLとは", None)]
+
+
+# --- writing ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, guarded",
+    [
+        ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+        ("+1", "'+1"), ("-5kg", "'-5kg"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"),
+        ("裏もも=1", "裏もも=1"), ("", ""),
+    ],
+)
+@pytest.mark.parametrize("fmt, delimiter", [("csv", ","), ("tsv", "\t")])
+def test_csv_cells_that_a_spreadsheet_would_run_get_a_quote_unless_asked_not_to(text, guarded, fmt, delimiter):
+    rec = dict(RECORD, question=text, answer=text, candidates=[])
+    for guard, expected in ((True, guarded), (False, text)):
+        row = list(csv.reader(io.StringIO(write_all([rec], fmt, guard=guard), newline=""), delimiter=delimiter))[1]
+        assert (row[1], row[5]) == (expected, expected)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv"])
+def test_a_cell_starting_with_cr_is_guarded_too(fmt):
+    rec = dict(RECORD, question="\r=1+2", candidates=[])
+    assert "\n1,'\r=1+2," in write_all([rec], fmt).replace("\t", ",")
+    assert "\n1,\r=1+2," in write_all([rec], fmt, guard=False).replace("\t", ",")
+
+
+def test_jsonl_records_are_never_guarded():
+    assert json.loads(write_all([dict(RECORD, question="=1+2")], "jsonl"))["question"] == "=1+2"
+
+
+# --- answering: one bad question, one dead worker ------------------------------------------
+
+
+def test_a_question_that_makes_the_bot_fail_is_declined_alone(monkeypatch):
+    from chatbot.bot import Bot
+
+    real = Bot.answer
+
+    def fragile(self, question, **options):
+        if question == "壊れる":
+            raise RuntimeError("tokenizer refused it")
+        return real(self, question, **options)
+
+    monkeypatch.setattr(Bot, "answer", fragile)
+    (chunk, done), = answer_chunks(chunks_of(["裏ももがつる", "壊れる", "RDLってなに?"], size=3), jobs=1)
+    records = [json.loads(line) for line in done.text.splitlines()]
+    assert [r["status"] for r in records] == ["answered", "declined", "answered"]
+    assert done.reasons == (None, "could not be answered (RuntimeError: tokenizer refused it)", None)
+
+
+def dying_worker(monkeypatch, marker):
+    """Workers (forked, so they see this patch) die on the question 死ぬ: always, or when
+    ``marker`` is a path, only the first time."""
+    real = batch._Answerer.__call__
+
+    def call(self, items):
+        if any(i.question == "死ぬ" for i in items):
+            if marker is None or not marker.exists():
+                if marker is not None:
+                    marker.touch()
+                os._exit(9)
+        return real(self, items)
+
+    monkeypatch.setattr(batch._Answerer, "__call__", call)
+
+
+def test_a_worker_that_dies_once_loses_no_answer(monkeypatch, tmp_path, capsys):
+    dying_worker(monkeypatch, tmp_path / "died")
+    questions = ["裏ももがつる", "RDLってなに?", "死ぬ", "前にストレッチは必要?"] * 3
+    got = list(answer_chunks(chunks_of(questions, size=1), jobs=2))
+    records = [json.loads(line) for _, a in got for line in a.text.splitlines()]
+    assert [r["line"] for r in records] == list(range(1, 13))
+    assert [r["question"] for r in records] == questions
+    assert (tmp_path / "died").exists()
+    assert "a worker process died" in capsys.readouterr().err
+
+
+def test_a_worker_that_keeps_dying_is_a_clean_error(monkeypatch):
+    dying_worker(monkeypatch, None)
+    with pytest.raises(batch.WorkerError, match="died twice"):
+        list(answer_chunks(chunks_of(["裏ももがつる", "死ぬ", "RDLとは"], size=1), jobs=2))
