@@ -46,7 +46,6 @@ class KnowledgeBase:
     intents: tuple[Intent, ...]
     synonyms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     origin: str = ""
-    declines: tuple[str, ...] = ()  # questions near the topics that none of them answers
 
     def intent(self, intent_id: str) -> Intent:
         for intent in self.intents:
