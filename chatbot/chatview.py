@@ -6,7 +6,7 @@ are class names (``class:title``) resolved by :func:`style` (:data:`STYLE_RULES`
 fragments are simply joined (:func:`plain`). Nothing here reads the terminal or the
 environment: widths, colour and the turn to show are all passed in.
 
-A *turn* is duck-typed (see ``chat.Turn``): ``kind``, ``answer``, ``title``,
+A *turn* is duck-typed (see ``conversation.Turn``): ``kind``, ``answer``, ``title``,
 ``choices``, ``context``, ``text``, ``sections``, ``why``.
 
 The fragments carry text as it is; the chat makes them inert (``safe.inert``) as it

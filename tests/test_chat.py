@@ -15,6 +15,7 @@ from prompt_toolkit.output import DummyOutput
 from prompt_toolkit.output.vt100 import Vt100_Output
 
 from chatbot import Answer, Bot, Source, Thresholds, chat, chatview, replies
+from chatbot import conversation as talk_state
 from chatbot.safe import inert
 
 CTRL_C, CTRL_D = "\x03", "\x04"
@@ -70,7 +71,7 @@ def test_greeting_then_answer_with_title_text_and_source(bot):
     out = talk(bot, "裏ももがつる\r" + CTRL_D)
     greeting, reply = replies_of(out)[:2]
     cramp = bot.kb.intent("cramp")
-    assert greeting.startswith(chat.GREETING) and "Ctrl-D" in greeting
+    assert greeting.startswith(talk_state.GREETING) and "Ctrl-D" in greeting
     assert reply.split("\n")[0] == f"  {cramp.title}"
     assert cramp.answer.replace("\n", "") in lines(reply)
     assert f"出典: {cramp.source.section}" in reply and cramp.source.reference in reply
@@ -90,7 +91,7 @@ def test_clarification_is_answered_by_number_and_by_title(clarifying_bot):
 
 def test_declined_question_offers_topics_picked_by_number(bot):
     declined = bot.answer("明日の天気は?")
-    offered = chat.offered_intents(bot.kb, declined)
+    offered = talk_state.offered_intents(bot.kb, declined)
     assert declined.status == "declined" and len(offered) == 3
     assert [i.title for i in offered] == numbered_titles(declined.text)  # the same numbering as the bot's
     out = talk(bot, "明日の天気は?\r2\r" + CTRL_D)
@@ -105,11 +106,11 @@ def test_numbers_without_choices_and_out_of_range(bot):
     no_choices, offer, out_of_range, picked = replies_of(out)[1:5]
     assert "番号で選べる候補はありません" in no_choices
     assert "1〜3 の番号で選んでください" in out_of_range
-    assert picked.split("\n")[0] == f"  {chat.offered_intents(bot.kb, bot.answer('明日の天気は?'))[0].title}"
+    assert picked.split("\n")[0] == f"  {talk_state.offered_intents(bot.kb, bot.answer('明日の天気は?'))[0].title}"
 
 
 def test_follow_up_reuses_the_topic_and_unrelated_questions_start_fresh(bot):
-    conversation = chat.Conversation(bot)
+    conversation = talk_state.Conversation(bot)
     assert conversation.reply("ヒップリフトのやり方").answer.intent == "hip_lift"
     follow = conversation.reply("コツは?")
     assert (follow.answer.intent, follow.context) == ("hip_lift", "ヒップリフトのやり方")
@@ -122,7 +123,7 @@ def test_follow_up_reuses_the_topic_and_unrelated_questions_start_fresh(bot):
 @pytest.mark.parametrize("topic", ["裏ももがつる", "ヒップリフトのやり方", "おすすめのストレッチ"])
 @pytest.mark.parametrize("unrelated", ["腹筋の鍛え方", "株価", "明日の天気は?"])
 def test_an_off_topic_question_is_not_read_as_a_follow_up(bot, topic, unrelated):
-    conversation = chat.Conversation(bot)
+    conversation = talk_state.Conversation(bot)
     assert conversation.reply(topic).answer.status == "answered"
     turn = conversation.reply(unrelated)
     assert (turn.answer.status, turn.context) == ("declined", None)
@@ -167,7 +168,7 @@ def test_why_explains_the_last_answer(bot):
 
 
 def test_why_after_a_follow_up_and_after_a_pick(bot):
-    conversation = chat.Conversation(bot)
+    conversation = talk_state.Conversation(bot)
     conversation.reply("ヒップリフトのやり方")
     conversation.reply("コツは?")
     why = chatview.plain(chatview.render(conversation.reply("/why")))
@@ -180,7 +181,7 @@ def test_why_after_a_follow_up_and_after_a_pick(bot):
 
 
 def test_reload_reads_the_files_again_and_a_broken_file_keeps_the_old_knowledge(faq):
-    conversation = chat.Conversation(Bot.from_path(faq))  # no kb_path: reloads from where the bot came
+    conversation = talk_state.Conversation(Bot.from_path(faq))  # no kb_path: reloads from where the bot came
     assert conversation.reply("燃えるゴミの日").answer.text == "月曜と木曜です"
     faq.write_text(FAQ.replace("月曜と木曜です", "火曜と金曜です"), encoding="utf-8")
     reloaded = conversation.reply("/reload")
@@ -215,7 +216,7 @@ def test_unknown_command(bot):
 
 
 def test_reload_survives_any_failure_to_build_and_says_it_in_one_line(faq, monkeypatch):
-    conversation = chat.Conversation(Bot.from_path(faq), kb_path=faq)
+    conversation = talk_state.Conversation(Bot.from_path(faq), kb_path=faq)
     faq.write_text(FAQ.replace("月曜と木曜です", "月曜" + "あ" * 20_000), encoding="utf-8")  # over Sudachi's input limit
     too_long = conversation.reply("/reload")
     assert too_long.kind == "error" and too_long.text.endswith("\n前の知識のまま続けます。")
@@ -400,7 +401,7 @@ def test_session_suggests_from_history(bot, tmp_path):
     path = tmp_path / "history"
     path.write_text("\n# 2024-01-01\n+裏ももがつる\n", encoding="utf-8")
     history, problem = chat.open_history(path)
-    session = chat.build_session(chat.Conversation(bot), history=history, output=DummyOutput())
+    session = chat.build_session(talk_state.Conversation(bot), history=history, output=DummyOutput())
 
     async def load():
         return [s async for s in history.load()]
@@ -415,7 +416,7 @@ def test_session_suggests_from_history(bot, tmp_path):
 
 
 def completions(bot, text: str):
-    session = chat.build_session(chat.Conversation(bot), history=chat.open_history(None)[0], output=DummyOutput())
+    session = chat.build_session(talk_state.Conversation(bot), history=chat.open_history(None)[0], output=DummyOutput())
     return list(session.completer.get_completions(Document(text), CompleteEvent(completion_requested=True)))
 
 
@@ -446,8 +447,8 @@ def test_fuzzy_span(pattern, text, span):
 
 
 def test_fold():
-    assert chat.fold("ｽﾄﾚｯﾁ") == chat.fold("ストレッチ") == chat.fold("すとれっち") == "すとれっち"
-    assert chat.fold("R D L") == "rdl"
+    assert talk_state.fold("ｽﾄﾚｯﾁ") == talk_state.fold("ストレッチ") == talk_state.fold("すとれっち") == "すとれっち"
+    assert talk_state.fold("R D L") == "rdl"
 
 
 # ---- piped ----------------------------------------------------------------------------------
@@ -457,11 +458,11 @@ def test_piped_input_gets_plain_replies_and_keeps_the_conversation(bot):
     stdin = io.StringIO("裏ももがつる\n\n明日の天気は?\n1\n/quit\n裏ももがつる\n")
     stdout = io.StringIO()
     assert chat.run(bot, stdin, stdout) == 0
-    offered = chat.offered_intents(bot.kb, bot.answer("明日の天気は?"))
+    offered = talk_state.offered_intents(bot.kb, bot.answer("明日の天気は?"))
     out = stdout.getvalue()
     assert out.startswith(replies.plain(bot.answer("裏ももがつる")) + "\n" + bot.answer("明日の天気は?").text + "\n")
     assert out.count(offered[0].answer) == 1 and out.count("(出典") == 2
-    assert "質問>" not in out and chat.GREETING not in out and "\x1b" not in out
+    assert "質問>" not in out and talk_state.GREETING not in out and "\x1b" not in out
 
 
 # ---- formatting -----------------------------------------------------------------------------
@@ -542,7 +543,7 @@ COLOUR = r"\x1b\[[0-9;]*;(3[0-7]|9[0-7]|38)[;m]"  # an SGR sequence setting a fo
 
 
 def test_render_answer_has_title_wrapped_text_and_dim_source(bot):
-    turn = chat.Conversation(bot).reply("裏ももがつる")
+    turn = talk_state.Conversation(bot).reply("裏ももがつる")
     fragments = chatview.render(turn, 30)
     assert fragments[0] == ("class:title", "  裏ももがつるとき")
     assert all(style == "class:source" for style, text in fragments if "出典" in text or "参考" in text)
