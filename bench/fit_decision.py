@@ -81,7 +81,7 @@ def fit() -> dict:
         first += f
         pair += p
     return {
-        "evidence": ["constant", "best score", "margin", "unknown share", "table"],
+        "evidence": ["constant", "best score", "margin", "unknown share", "coverage", "table"],
         "answer": [round(c, 4) for c in calibrate.fit_logistic(rows, first)],
         "pair": [round(c, 4) for c in calibrate.fit_logistic(rows, pair)],
         "questions": len(rows),

@@ -35,10 +35,10 @@ def evidence(ranked: Sequence, table: bool = False) -> tuple[float, ...]:
     best score, its margin over the runner-up, the share of the question's words that the
     knowledge base never uses, and whether the knowledge base is a one-question-per-entry table."""
     if not ranked:
-        return (1.0, 0.0, 0.0, 1.0, float(table))
+        return (1.0, 0.0, 0.0, 1.0, 0.0, float(table))
     first = ranked[0].score
     second = ranked[1].score if len(ranked) > 1 else 0.0
-    return (1.0, first, first - second, ranked[0].unknown, float(table))
+    return (1.0, first, first - second, ranked[0].unknown, ranked[0].coverage, float(table))
 
 
 @dataclass(frozen=True)

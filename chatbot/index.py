@@ -79,6 +79,7 @@ class Scored:
     reading: float
     fuzz: float
     unknown: float = 0.0  # the share of the question's words the knowledge base has never used
+    coverage: float = 0.0  # the share of the question's words this intent uses (examples, title, answer)
 
 
 def _best(scores: dict[int, float], k: int, floor: float = 0.0) -> set[int]:
@@ -248,6 +249,7 @@ class Index:
             for feature, factor in doc.items():
                 topics[owner][feature] = max(topics[owner].get(feature, 0.0), factor)
         self.topics = _Space(topics, list(range(n)), n)
+        self._topic_words = [frozenset(doc) for doc in topics]
         self.pieces: _Bm25 | None = None
         if weights.pieces:
             pieces: list[dict[str, float]] = [defaultdict(float) for _ in kb.intents]
@@ -321,12 +323,14 @@ class Index:
                     factor *= match[1] / 100
                 elif synonym is not None:
                     mine = synonym
+                elif word.filler:
+                    continue  # a filler word no example uses (そもそも, ぶっちゃけ) says nothing at all
                 else:
-                    if not word.part and not word.filler:
+                    if not word.part:
                         new.append(word.form)  # no example question uses it
                     if mine[0] not in self.topics.idf:
                         # a thing named that neither the examples nor the answers mention (腹筋, 首)
-                        if not word.part and not word.filler:
+                        if not word.part:
                             unknown += word.weight
                         if word.noun:
                             factor *= self.weights.unknown_noun
@@ -339,7 +343,7 @@ class Index:
     def rank(self, analyses: list[Analysis], limit: int | None = None) -> list[Scored]:
         """Intents that share any evidence with any reading of the question, best first;
         the ``limit`` best if given."""
-        best: dict[int, tuple] = {}  # intent → (score, intent, example, words, reading, fuzz, unknown)
+        best: dict[int, tuple] = {}  # intent → (score, intent, example, words, reading, fuzz, unknown, query)
         shared: dict = {}  # (kind, text) → evidence from the whole reading, pieces or key: alike in variants
         for analysis in analyses:
             for entry in self._rank_one(analysis, shared):
@@ -350,8 +354,21 @@ class Index:
         else:
             ranked = heapq.nlargest(limit, best.values(), key=itemgetter(0))
         return [
-            Scored(i, score, "" if d is None else self.examples[d], w, r, f, u) for score, i, d, w, r, f, u in ranked
+            Scored(i, score, "" if d is None else self.examples[d], w, r, f, u, self._coverage(q, i))
+            for score, i, d, w, r, f, u, q in ranked
         ]
+
+    def _coverage(self, query: dict[str, float], owner: int) -> float:
+        """The share of the question's word weight (rarity-weighted, as the similarities weigh
+        it) that the intent's own words cover: how much of the question the match explains."""
+        idf, unknown_idf, mine = self.topics.idf, self.topics.unknown_idf, self._topic_words[owner]
+        total = covered = 0.0
+        for feature, factor in query.items():
+            weight = (idf.get(feature, unknown_idf) * factor) ** 2
+            total += weight
+            if feature in mine:
+                covered += weight
+        return covered / total if total else 0.0
 
     def _rank_one(self, analysis: Analysis, shared: dict) -> list[tuple]:
         query, unknown, _ = self.query_features(analysis)
@@ -399,5 +416,7 @@ class Index:
                     + k.pieces * bm25.get(owner, 0.0)
                 )
             d = best_example[owner]
-            ranked.append((min(score, 1.0), owner, d, words_of(d, 0.0), readings_of(d, 0.0), fuzz_of(d, 0.0), unknown))
+            ranked.append(
+                (min(score, 1.0), owner, d, words_of(d, 0.0), readings_of(d, 0.0), fuzz_of(d, 0.0), unknown, query)
+            )
         return ranked

@@ -30,6 +30,7 @@ FILLER = frozenset(
     下さる 御座る 頂く 居る 有る 成る 為る 出来る 良い 良く 欲しい 遣る 大丈夫 ください
     抑 そもそも 打ち明ける 正直 実際 一応 取り敢えず 因みに 要は 結局 マジ 本気 具体 的 詳しい 他 外 何故 なぜ
     もっと 又 他に 例えば 辺り 感じる 聞く 質問 お願い 願う 有難い すみません 済みません
+    集中的 重点的 苦手
     """.split()
 )
 FILLER_WEIGHT = 0.3
@@ -39,8 +40,10 @@ MIN_SPELLING = 2  # shortest hiragana reading spelt back (腰 こし, 膝 ひざ
 
 _TRAILING_NOISE = re.compile(r"(?:[\s!?.。…~〜♪☆★]+|(?<![a-z0-9])w+|笑+|草)+$")
 _SENTENCE_END = re.compile(r"[。.!?…]+|\n")  # folded text: NFKC made ！？ into !? and … stays
+_CLAUSE_END = re.compile(r"[、,]+")  # within a sentence
 _NEGATION = frozenset(("ず", "ない", "無い", "なし", "無し"))  # ...followed by に/で/て: "without"
 _CASE = frozenset(("に", "を", "が", "で"))
+_COPULA = frozenset(("じゃ", "では", "で", "は"))  # 家じゃなくて, 家ではなく, 家でなくて
 _DOUBLED = re.compile(r"([っッんンー])\1+")
 _SPACES = re.compile(r"\s+")
 _KANA = re.compile(r"[ぁ-ゖァ-ヺー]+")
@@ -202,7 +205,7 @@ class Analyzer:
         """Readings of ``text`` worth matching, the plain analysis first. Text with hiragana
         (typed without converting) is also read with known words spelt back
         (すとれっちはひつよう → ストレッチは必要); text of several sentences is also read as its
-        last sentence alone, where a question usually is; text with a lead-in before its last
+        question alone, where a question usually is: at the end (``_focus``); text with a lead-in before its last
         clause (「最近ジムに通い始めたのですが、…」) is also read with the lead-in weighing less."""
         normalized = self.normalize(text)
         morphemes = self._tokenizer().tokenize(normalized)
@@ -211,11 +214,9 @@ class Analyzer:
         respelt = self._rewrites(self._respell(normalized, only=_HIRAGANA_WORD, where=_Misread(morphemes)))
         if respelt != plain.text:
             result.append(self._analyze_normalized(respelt))
-        last = _last_sentence(normalized)
-        if last and last != normalized:  # a story before the question: the question on its own...
-            alone = self._analyze_normalized(last)
-            if sum(not w.filler and not w.part for w in alone.words) > 1:  # ...when it says enough alone
-                result.append(alone)
+        focus = self._focus(normalized)
+        if focus is not None:
+            result.append(focus)
         if plain.lead_in and plain.lead_in < len(plain.words):
             words = tuple(
                 replace(w, weight=w.weight * LEAD_IN_WEIGHT) if i < plain.lead_in else w
@@ -223,6 +224,19 @@ class Analyzer:
             )
             result.append(replace(plain, words=words))
         return result
+
+    def _focus(self, normalized: str) -> Analysis | None:
+        """A story before the question: the question read on its own, as its last sentence
+        when that names more than one topical word, else with as many clauses before it as it
+        takes (「本当に必要?」 says too little alone, so the clause before it comes along).
+        None when that is the whole text."""
+        sentences = [s for s in (s.strip() for s in _SENTENCE_END.split(normalized)) if s]
+        earlier = [c for s in sentences[:-1] for c in (c.strip() for c in _CLAUSE_END.split(s)) if c]
+        for start in range(len(earlier), 0, -1):  # from 0 it would be the whole text again
+            tail = self._analyze_normalized("、".join([*earlier[start:], sentences[-1]]))
+            if sum(not w.filler and not w.part for w in tail.words) > 1:
+                return tail
+        return None
 
     def analyze(self, text: str) -> Analysis:
         return self._analyze_normalized(self.normalize(text))
@@ -235,16 +249,19 @@ class Analyzer:
         for i, m in enumerate(morphemes):
             pos = m.part_of_speech()
             after = morphemes[i + 1].surface() if i + 1 < len(morphemes) else ""
-            if m.normalized_form() in _NEGATION and after in ("に", "で", "て") and recent and recent[-1][0] == "word":
-                # 「ジムに行かずに」「器具なしで」: what is done without is not what is asked about
-                mark = recent[-1][1]
-                if len(recent) > 2 and recent[-2][0] == "case" and recent[-3][0] == "word":
-                    mark = recent[-3][1]
+            negated = _negated(recent, after, m.surface()) if m.normalized_form() in _NEGATION else None
+            if negated is not None:
+                # 「ジムに行かずに」「器具なしで」「家じゃなくて」: what is done without, or what is
+                # not meant, is not what is asked about
+                mark = negated
                 del words[mark:]
                 recent.append(("other", len(words)))
                 reading.append(m.reading_form())
                 continue
-            recent.append(("word" if pos[0] in CONTENT_POS else "case" if m.surface() in _CASE else "other", len(words)))
+            kind = "word" if pos[0] in CONTENT_POS else "case" if m.surface() in _CASE else "other"
+            if m.surface() in _COPULA and kind != "word" and recent and recent[-1][0] in ("word", "copula"):
+                kind = "copula"
+            recent.append((kind, len(words)))
             for_pieces = self.pieces and pos[0] not in ("補助記号", "空白")
             compound = self.subwords and pos[0] == "名詞" and len(m.surface()) >= 3
             parts = m.split(_mode_a()) if for_pieces or compound else ()  # split once, used twice
@@ -270,10 +287,20 @@ class Analyzer:
         return Analysis(text, tuple(words), to_katakana("".join(reading)), lead_in, tuple(pieces))
 
 
-def _last_sentence(text: str) -> str:
-    """The last sentence of the text that has anything in it but punctuation."""
-    sentences = [s.strip() for s in _SENTENCE_END.split(text)]
-    return next((s for s in reversed(sentences) if s), "")
+
+
+def _negated(recent: list[tuple[str, int]], after: str, surface: str) -> int | None:
+    """Where the words a negation takes back begin, or None: 「Xずに/Xなしで/Xないで」 (the word
+    just before; with its case and the word before that: ジムに行かずに), and 「Xじゃなく(て)」
+    「Xではなく」 (a noun and its copula)."""
+    kinds = [kind for kind, _ in recent]
+    if after in ("に", "で", "て") and kinds[-1:] == ["word"]:
+        return recent[-3][1] if kinds[-3:-1] == ["word", "case"] else recent[-1][1]
+    if after in ("て", "") or surface == "なく":
+        for links in (1, 2):
+            if kinds[-links - 1 :] == ["word"] + ["copula"] * links:
+                return recent[-links - 1][1]
+    return None
 
 
 def _word(m, pos) -> Word:

@@ -26,6 +26,10 @@ def bot():
         ("ヒップリフトのコツってある?", "hip_lift"),
         # negation: what the question does without is not what it asks about
         ("器具なしで裏ももを鍛えたい", "home_training"),
+        # a vague last sentence brings the clause before it: 「本当?」 alone says nothing
+        ("ジムで先輩に、トレーニング前にストレッチしないとケガすると言われた。本当なのかな?", "stretch_before_training"),
+        # a copula negation: 「XじゃなくてY」 asks about Y
+        ("家じゃなくてジムのマシンで裏ももを鍛えたい", "gym_training"),
         # everyday words for the knowledge base's own (痙攣 for 攣る)
         ("運動中に太ももの裏が痙攣した", "cramp"),
     ],
@@ -46,6 +50,29 @@ def test_what_people_mean_is_answered(bot, question, intent):
 def test_traps_do_not_get_a_neighbours_answer(bot, question, not_intent):
     answer = bot.answer(question)
     assert answer.intent != not_intent or not_intent is None and answer.status == "declined"
+
+
+@pytest.mark.parametrize(
+    "question, gone, kept",
+    [
+        ("家じゃなくてジムで鍛えたい", "家", "ジム"),
+        ("マシンではなく自重で鍛えたい", "マシン", "自重"),
+        ("器具なしで鍛えたい", "器具", "鍛える"),
+        ("ジムに行かずに鍛えたい", "ジム", "鍛える"),
+        ("同じメニューだと効かなくなってきた", None, "利く"),  # not a negation of what is asked
+        ("ストレッチしないで走っていい?", None, "ストレッチ"),
+    ],
+)
+def test_negation_takes_back_only_what_is_not_meant(bot, question, gone, kept):
+    forms = [w.form for w in bot.analyzer.analyze(question).words]
+    assert kept in forms and (gone is None or gone not in forms)
+
+
+@pytest.mark.parametrize("filler", ["そもそも", "ぶっちゃけ", "正直"])
+def test_a_filler_word_no_example_uses_weighs_nothing(bot, filler):
+    plain = bot.index.query_features(bot.analyzer.analyze("ハムストリングスって何?"))
+    with_filler = bot.index.query_features(bot.analyzer.analyze(f"ハムストリングスって{filler}何?"))
+    assert with_filler == plain
 
 
 def test_filler_does_not_push_a_question_out_of_scope(bot):
