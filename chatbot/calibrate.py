@@ -13,8 +13,8 @@ bundled one, many example questions per topic; a city-hall FAQ table, one per en
 - everyday questions that no FAQ answers (``offtopic.txt``), against the full index.
 
 The evidence is what means the same on any knowledge base: the best score, its margin
-over the runner-up, the share of the question's words the knowledge base never uses, and
-whether the knowledge base is a table of one question per entry (whose scores run lower).
+over the runner-up, the share of the question's words the knowledge base never uses, the
+share of the question the best topic's own words cover, and whether the knowledge base is a table of one question per entry (whose scores run lower).
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ PRIOR = 1.0  # L2 pull of the coefficients towards zero when fitting
 def evidence(ranked: Sequence, table: bool = False) -> tuple[float, ...]:
     """What the decision reads from a ranking (``index.Scored``, best first): a constant, the
     best score, its margin over the runner-up, the share of the question's words that the
-    knowledge base never uses, and whether the knowledge base is a one-question-per-entry table."""
+    knowledge base never uses, the share of the question the best topic covers (``Scored.coverage``),
+    and whether the knowledge base is a one-question-per-entry table."""
     if not ranked:
         return (1.0, 0.0, 0.0, 1.0, 0.0, float(table))
     first = ranked[0].score
