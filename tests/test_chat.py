@@ -135,6 +135,35 @@ def test_follow_up_in_the_session_says_it_continued_the_topic(bot):
     assert follow.split("\n")[0] == "  ヒップリフトのやり方  (「ヒップリフトのやり方」の続きとして)"
 
 
+@pytest.mark.parametrize(
+    "first, then, intent, continued",
+    [
+        # a vague follow-up is read in the current topic, and the reply says so
+        ("ヒップリフトのやり方", "なぜ?", "hip_lift", True),
+        ("ヒップリフトのやり方", "詳しく", "hip_lift", True),
+        ("裏ももがつる", "どうして?", "cramp", True),
+        # a question that stands on its own is answered on its own, not as a follow-up
+        ("ヒップリフトのやり方", "裏ももがつる", "cramp", False),
+        ("ヒップリフトのやり方", "回数は?", "reps_and_frequency", False),
+        # one that brings a word the knowledge base does not know is not a follow-up either
+        ("裏ももがつる", "株価は?", None, False),
+    ],
+)
+def test_follow_ups_through_the_session(bot, first, then, intent, continued):
+    out = talk(bot, f"{first}\r{then}\r" + CTRL_D)
+    reply = replies_of(out)[2]
+    assert ("の続きとして" in reply.split("\n")[0]) is continued
+    if intent is None:
+        assert reply.split("\n")[0].strip() == replies.decline(()).strip()
+    else:
+        assert bot.kb.intent(intent).title in reply.split("\n")[0]
+
+
+def test_reset_ends_the_topic_in_the_session(bot):
+    out = talk(bot, "ヒップリフトのやり方\r/reset\rなぜ?\r" + CTRL_D)
+    assert "の続きとして" not in replies_of(out)[3]
+
+
 # ---- commands -------------------------------------------------------------------------------
 
 
