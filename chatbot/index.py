@@ -264,6 +264,7 @@ class Index:
         # words, and the variants of single-word synonyms (ハムストリングズ → 裏もも).
         self.vocabulary: dict[str, tuple[str, ...]] = {}
         self.kana_readings: set[str] = set()  # readings of words the examples spell in kana
+        self.kanji_words: dict[str, tuple[str, str]] = {}  # reading → a word the examples spell in kanji
         topical: set[str] = set()  # readings of the examples' words that are not filler (方 is)
         for a in analyses:
             for word, after in zip(a.words, a.words[1:] + (None,)):
@@ -271,6 +272,8 @@ class Index:
                 self.vocabulary.setdefault(word.reading, mine)
                 if not KANJI.search(word.form):
                     self.kana_readings.add(word.reading)
+                elif not word.filler:
+                    self.kanji_words.setdefault(word.reading, mine)
                 if not word.filler:
                     topical.add(word.reading)
                 if after is not None and not KANJI.search(word.form + after.form):
@@ -313,13 +316,16 @@ class Index:
                 mine = (mine[0], "?" + mine[1])
                 match = None
                 if len(word.reading) >= TYPO_MIN_LENGTH and not KANJI.search(word.form):
-                    # typos are in kana (ストレチ); an unknown kanji word came from the IME as meant
+                    # typos in kana are near misses (ストレチ)
                     match = process.extractOne(
                         word.reading, self._readings, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF
                     )
+                elif len(word.reading) >= TYPO_MIN_LENGTH and word.reading in self.kanji_words:
+                    # in kanji, the IME's wrong pick of a known word's reading (高価 for 効果)
+                    match = (word.reading, 100)
                 synonym = next((self.by_group[g] for g in word.groups if self.by_group.get(g, mine)[0] != mine[0]), None)
                 if match is not None:
-                    mine = self.vocabulary[match[0]]
+                    mine = self.kanji_words[match[0]] if KANJI.search(word.form) else self.vocabulary[match[0]]
                     factor *= match[1] / 100
                 elif synonym is not None:
                     mine = synonym

@@ -25,7 +25,7 @@ CONTENT_POS = {"名詞", "動詞", "形容詞", "形状詞", "副詞", "代名�
 # (normalized or dictionary forms). They still count, at a fraction of their weight.
 FILLER = frozenset(
     """
-    何 どう 如何 どれ 此れ 其れ あれ 私 僕 俺 自分 方 事 物 感じ 時 今 最近 ちょっと 一寸
+    何 どう 如何 どれ 此れ 其れ あれ 私 僕 俺 自分 方 事 こと 物 もの 感じ 時 今 最近 ちょっと 一寸
     本当 やっぱり 矢っ張り 矢張り とても 凄い 結構 色々 少し 普通 皆 人 教える 知る 思う 分かる 言う
     下さる 御座る 頂く 居る 有る 成る 為る 出来る 良い 良く 欲しい 遣る 大丈夫 ください
     抑 そもそも 打ち明ける 正直 実際 一応 取り敢えず 因みに 要は 結局 マジ 本気 具体 的 詳しい 他 外 何故 なぜ
@@ -345,9 +345,11 @@ class _Misread:
                 (m.begin(), m.end(), _grammar(pos[i], pos[i - 1] if i else None)) for i, m in enumerate(morphemes)
             ]
         i = bisect_right(self.ends, start)  # the morpheme the word starts in
-        if i == len(self.spans) or self.spans[i][1] < end:
+        if i == len(self.spans):
             return True
-        begin, _, grammar = self.spans[i]
+        begin, stop, grammar = self.spans[i]
+        if stop < end:  # across morphemes, from the start of one or to the end of one (not だ|いえ|っと)
+            return begin == start or end in self.ends
         return not grammar and begin == start
 
 

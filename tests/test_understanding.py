@@ -75,6 +75,19 @@ def test_a_filler_word_no_example_uses_weighs_nothing(bot, filler):
     assert with_filler == plain
 
 
+@pytest.mark.parametrize("typed, meant", [("高価", "効果"), ("市政", "姿勢")])
+def test_a_kanji_word_the_ime_picked_wrongly_is_read_as_the_known_word_of_its_reading(bot, typed, meant):
+    features = lambda text: set(bot.index.query_features(bot.analyzer.analyze(text))[0])  # noqa: E731
+    known = {f for f in features(meant) if not f.startswith("?")}
+    assert known and known <= features(typed)
+
+
+@pytest.mark.parametrize("question", ["だいえっとのこんだて", "かいえんしたい"])
+def test_hiragana_is_not_spelt_back_from_inside_one_word_into_the_next(bot, question):
+    # だ|いえ|っと: 家 would start inside だい and end inside えっと
+    assert all("家" not in a.text for a in bot.analyzer.variants(question))
+
+
 def test_filler_does_not_push_a_question_out_of_scope(bot):
     answer = bot.answer("ハムストリングスってそもそも何?")  # そもそも is a noun to Sudachi
     assert answer.status != "declined" and answer.candidates[0].intent == "what_are_hamstrings"
