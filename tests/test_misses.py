@@ -134,3 +134,67 @@ def test_format_clusters_for_a_person(reading):
     assert text.startswith("8 missed questions in 3 clusters, most frequent first:")
     assert "1. 5x  nearest intent: gym_training (0.26)" in text and "(2 unreadable lines skipped)" in text
     assert format_clusters([]) == "no missed questions in the log"
+
+
+# ---- the command line: --log-misses on chat, ask and batch; chatbot misses ---------------------
+
+import io  # noqa: E402
+
+from chatbot import cli  # noqa: E402
+
+
+def run(argv, stdin: str | None = None, monkeypatch=None):
+    out = io.StringIO()
+    if stdin is not None:
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(stdin.encode()), encoding="utf-8"))
+    return cli.main(argv, out=out), out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "argv, stdin",
+    [
+        (["ask", "明日の天気は?"], None),
+        (["chat", "--no-history"], "明日の天気は?\n裏ももがつる\n"),
+        (["batch", "QUESTIONS"], None),
+        (["batch", "QUESTIONS", "--jobs", "2"], None),  # two worker processes append to one log
+    ],
+)
+def test_log_misses_on_every_command_that_answers(tmp_path, monkeypatch, argv, stdin):
+    questions = tmp_path / "q.txt"
+    copies = 200 if "--jobs" in argv else 1  # 600 lines: three chunks, shared by the workers
+    questions.write_text("明日の天気は?\n裏ももがつる\n株価の見通しを教えて\n" * copies, encoding="utf-8")
+    log = tmp_path / "misses.jsonl"
+    argv = [str(questions) if a == "QUESTIONS" else a for a in argv]
+    code, _ = run([*argv, "--log-misses", str(log)], stdin, monkeypatch)
+    assert code == 0
+    asked = [r["question"] for r in logged(log)]
+    assert sorted(asked) == sorted(["明日の天気は?"] if argv[0] != "batch" else ["明日の天気は?", "株価の見通しを教えて"] * copies)
+
+
+def test_log_misses_to_a_folder_that_does_not_exist_is_unusable_input(tmp_path, capsys):
+    code, _ = run(["ask", "明日の天気は?", "--log-misses", str(tmp_path / "no" / "misses.jsonl")])
+    assert code == 2
+    assert "cannot write the miss log (No such file or directory)" in capsys.readouterr().err
+
+
+def test_misses_command_prints_clusters_json_and_yaml(tmp_path, capsys):
+    log = tmp_path / "misses.jsonl"
+    records = [{"question": q, "candidates": [{"intent": "gym_training", "score": 0.3}]}
+               for q in ["腹筋を割りたい", "ふっきんを割りたい", "腹筋を割りたい!"]] + [{"question": "明日の天気は?"}]
+    log.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\nnot json\n", encoding="utf-8")
+    code, out = run(["misses", str(log)])
+    assert code == 0 and out.startswith("4 missed questions in 2 clusters") and "1. 3x  nearest intent: gym_training" in out
+    assert "1 lines are not miss records (first at line 5); skipped" in capsys.readouterr().err
+    code, out = run(["misses", "--json", str(log)])
+    assert json.loads(out)["clusters"][0]["count"] == 3
+    code, out = run(["misses", "--to-yaml", str(log)])
+    assert [i["id"] for i in yaml.safe_load(out)] == ["gym_training", "new_topic_2"]
+
+
+@pytest.mark.parametrize("text, words", [("id,question\n", "1: not a miss log"), (None, "no such file")])
+def test_misses_command_on_a_file_that_is_not_a_log_exits_2(tmp_path, capsys, text, words):
+    log = tmp_path / "misses.jsonl"
+    if text is not None:
+        log.write_text(text, encoding="utf-8")
+    code, _ = run(["misses", str(log)])
+    assert code == 2 and words in capsys.readouterr().err
