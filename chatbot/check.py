@@ -390,13 +390,15 @@ def leave_one_out(bot):
 
 def _leave_one_out(bot, where: Places) -> list[Finding]:
     """An example that, left out, is answered as another intent, offered as a choice of two
-    others, or declined with another first. A choice between its own intent and another is not."""
+    others, or declined with another first. A choice between its own intent and another is not.
+    The only example of its intent (a FAQ table's entry) is not asked: nothing of it would be left
+    but its answer."""
     kb, index = bot.kb, bot.index
     positions = [(intent.id, k) for intent in kb.intents for k in range(len(intent.examples))]
     found = []
     for d, ranked in leave_one_out(bot):
         own = index.owner[d]
-        if not ranked or ranked[0].intent == own:
+        if not ranked or ranked[0].intent == own or len(kb.intents[own].examples) == 1:
             continue
         first, pair = bot.model.probabilities(ranked)
         status = decide(first, pair, bot.thresholds)
