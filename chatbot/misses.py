@@ -196,14 +196,16 @@ def format_clusters(found: list[Cluster], skipped: int = 0) -> str:
 
 
 def to_yaml(found: list[Cluster]) -> str:
-    """Each cluster as a draft intent to paste under ``intents:`` in intents.yaml: examples
-    are the cluster's questions; the id is a placeholder, with the nearest intent named."""
+    """Each cluster as a draft intent to paste under ``intents:`` in intents.yaml: its examples
+    are the cluster's questions; the id is a placeholder (``new_topic_N``), since the nearest
+    intent, named in a comment, may or may not be what they mean."""
     blocks = []
     for n, cluster in enumerate(found, start=1):
-        near = f"nearest existing intent: {cluster.nearest}" if cluster.nearest else "no existing intent near"
+        near = (f"nearest existing intent: {cluster.nearest} ({cluster.nearest_score:.2f}); if they mean it, "
+                "move the examples there" if cluster.nearest else "no existing intent near")
         lines = [f"  # cluster {n}: asked {cluster.count} times; {near}",
-                 f"  # add the examples to that intent, or give this one an id and an answer in knowledge/",
-                 f"  - id: {_yaml_scalar(cluster.nearest or f'new_topic_{n}')}",
+                 "  # else give this intent an id and add its answer in knowledge/",
+                 f"  - id: new_topic_{n}",
                  "    examples:"]
         lines += [f"      - {_yaml_scalar(q)}" for q, _ in cluster.questions]
         blocks.append("\n".join(lines))
