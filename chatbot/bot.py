@@ -61,8 +61,8 @@ class Bot:
 
             self.miss_log = MissLog(log_misses)
 
-    # The compiled knowledge: read once per call (``state = self._now``), so that a call
-    # that began before a ``reload`` finishes on the knowledge it began with.
+    # The compiled knowledge: a call reads ``self._now`` once (``now = self._now``) and uses
+    # only that, so a call that began before a ``reload`` finishes on the knowledge it began with.
     kb = property(lambda self: self._now.kb, doc="the knowledge base answered from")
     analyzer = property(lambda self: self._now.analyzer)
     index = property(lambda self: self._now.index)
@@ -76,7 +76,8 @@ class Bot:
         if path is None:
             raise ChatbotError("this bot was built from a KnowledgeBase in memory; give reload() the path to read")
         compiled = _build(path, self._weights)  # raises before anything changes
-        self._now, self.path = compiled, path  # one assignment: atomic for the threads reading it
+        self._now = compiled  # one attribute: a thread sees the old knowledge or the new, never a mix
+        self.path = path
         return compiled.kb
 
     @classmethod
