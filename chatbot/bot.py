@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import cache, calibrate, knowledge, replies
 from .decide import DEFAULT, Thresholds, decide
+from .errors import ChatbotError
 from .index import Index, Scored, Weights, is_table
 from .models import ANSWERED, CLARIFY, DECLINED, Answer, Candidate, KnowledgeBase
 from .text import Analyzer
@@ -16,6 +18,16 @@ MAX_QUESTION_CHARS = 1000
 OFFERED_TOPICS = 3
 KEPT_CANDIDATES = 10
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """One knowledge base, compiled: what ``reload`` swaps in whole."""
+
+    kb: KnowledgeBase
+    analyzer: Analyzer
+    index: Index
+    model: calibrate.Model
 
 
 class Bot:
@@ -32,17 +44,41 @@ class Bot:
         *,
         thresholds: Thresholds = DEFAULT,
         weights: Weights | None = None,
+        log_misses: str | Path | None = None,
     ):
         """A bot over ``kb``: a KnowledgeBase, a path (see ``from_path``), or by default the
         bundled knowledge base. Knowledge read from files is compiled once, then cached on
-        disk until the files change. ``weights``: by default, ``Weights.suited_to(kb)``."""
+        disk until the files change. ``weights``: by default, ``Weights.suited_to(kb)``.
+        ``log_misses``: a file to append each declined and clarify answer to, as JSONL
+        (see ``chatbot.misses``); off by default."""
         self.thresholds = thresholds
-        if isinstance(kb, KnowledgeBase):
-            self.kb, self.analyzer, self.index = _compile(kb, weights)
-        else:
-            path = knowledge.bundled_path() if kb is None else Path(kb)
-            self.kb, self.analyzer, self.index = _compiled(path, weights)
-        self.model = calibrate.Model.fitted(is_table(self.kb))
+        self._weights = weights
+        self.path = None if isinstance(kb, KnowledgeBase) else knowledge.bundled_path() if kb is None else Path(kb)
+        self._now = _build(kb if self.path is None else self.path, weights)
+        self.miss_log = None
+        if log_misses is not None:
+            from .misses import MissLog
+
+            self.miss_log = MissLog(log_misses)
+
+    # The compiled knowledge: a call reads ``self._now`` once (``now = self._now``) and uses
+    # only that, so a call that began before a ``reload`` finishes on the knowledge it began with.
+    kb = property(lambda self: self._now.kb, doc="the knowledge base answered from")
+    analyzer = property(lambda self: self._now.analyzer)
+    index = property(lambda self: self._now.index)
+    model = property(lambda self: self._now.model)
+
+    def reload(self, path: str | Path | None = None) -> KnowledgeBase:
+        """Read the knowledge files again (or those at ``path``), build the new knowledge base
+        aside and swap it in at once: answers under way finish on the old one, later ones use
+        the new. A broken file raises KnowledgeError and the bot keeps what it knew."""
+        path = self.path if path is None else Path(path)
+        if path is None:
+            raise ChatbotError("this bot was built from a KnowledgeBase in memory; give reload() the path to read")
+        compiled = _build(path, self._weights)  # raises before anything changes
+        self._now = compiled  # one attribute: a thread sees the old knowledge or the new, never a mix
+        self.path = path
+        return compiled.kb
 
     @classmethod
     def from_path(cls, path: str | Path, **options) -> "Bot":
@@ -55,56 +91,63 @@ class Bot:
         A question that cannot be asked (see ``answer``) shares evidence with nothing."""
         if self._unusable(question):
             return []
-        return self.index.rank(self.analyzer.variants(question), limit)
+        now = self._now
+        return now.index.rank(now.analyzer.variants(question), limit)
 
     def new_words(self, question: str) -> tuple[str, ...]:
         """The question's topical words that no example question uses (腹筋, 株価)."""
-        return self.index.query_features(self.analyzer.analyze(question))[2]
+        now = self._now
+        return now.index.query_features(now.analyzer.analyze(question))[2]
 
     def answer(self, question: str, *, top_k: int = KEPT_CANDIDATES) -> Answer:
         """Answer one question; ``candidates`` keeps the ``top_k`` best-ranked intents.
 
         A question that cannot be asked is declined with a ``reason``: empty, longer than
         ``MAX_QUESTION_CHARS``, or not valid Unicode (a lone surrogate, as undecodable bytes
-        become when read with ``surrogateescape``). A question that is not a ``str`` raises TypeError."""
+        become when read with ``surrogateescape``). A question that is not a ``str`` raises TypeError.
+        With ``log_misses``, a declined or clarify answer to a real question is logged."""
+        result = self._answer(self._now, question, top_k)
+        if self.miss_log is not None and result.status != ANSWERED and not result.reason:
+            self.miss_log.record(result)
+        return result
+
+    def _answer(self, now: _Compiled, question: str, top_k: int) -> Answer:
         problem = self._unusable(question)
         if problem:
-            return self.decline(question, problem)
-        ranked = self.rank(question, max(top_k, OFFERED_TOPICS))
-        first, pair = self.model.probabilities(ranked)
+            return self._decline(now, question, [], 0.0, problem)
+        ranked = now.index.rank(now.analyzer.variants(question), max(top_k, OFFERED_TOPICS))
+        first, pair = now.model.probabilities(ranked)
         status = decide(first, pair, self.thresholds)
         top = ranked[0].score if ranked else 0.0
         if status == DECLINED:
-            return self._decline(question, ranked, top, confidence=first)
-        candidates = self._candidates(ranked)
+            return self._decline(now, question, ranked, top, confidence=first)
+        candidates = _candidates(now.kb, ranked)
         if status == CLARIFY:
             text = replies.clarify([c.title for c in candidates[:2]])
             offered = tuple(c.intent for c in candidates[:2])
             return Answer(question, text, CLARIFY, None, top, candidates, offered=offered, confidence=first)
-        intent = self.kb.intents[ranked[0].intent]
-        text = replies.in_kind(intent, self.analyzer.normalize(question)) if intent.in_kind else intent.answer
+        intent = now.kb.intents[ranked[0].intent]
+        text = replies.in_kind(intent, now.analyzer.normalize(question)) if intent.in_kind else intent.answer
         return Answer(
             question, text, ANSWERED, intent.id, top, candidates, intent.source, intent.title, confidence=first
         )
 
-    def _candidates(self, ranked: list[Scored]) -> tuple[Candidate, ...]:
-        intents = self.kb.intents
-        return tuple(Candidate(intents[s.intent].id, s.score, intents[s.intent].title) for s in ranked)
-
     def decline(self, question: str, reason: str) -> Answer:
         """A declined answer for a question that cannot be asked (empty, unreadable, too long)."""
-        return self._decline(question, [], 0.0, reason)
+        return self._decline(self._now, question, [], 0.0, reason)
 
+    @staticmethod
     def _decline(
-        self, question: str, ranked: list[Scored], score: float, reason: str | None = None, confidence: float = 0.0
+        now: _Compiled, question: str, ranked: list[Scored], score: float, reason: str | None = None,
+        confidence: float = 0.0,
     ) -> Answer:
-        intents = self.kb.intents
+        intents = now.kb.intents
         closest_first = dict.fromkeys([s.intent for s in ranked] + list(range(len(intents))))
         content = any(i.source for i in intents)  # offer content topics, not 'hello', where there are some
         offered = [intents[i] for i in closest_first if intents[i].source or not content][:OFFERED_TOPICS]
         text = replies.decline([i.title for i in offered], unreadable=reason is not None)
         return Answer(
-            question, text, DECLINED, None, score, self._candidates(ranked), reason=reason,
+            question, text, DECLINED, None, score, _candidates(now.kb, ranked), reason=reason,
             offered=tuple(i.id for i in offered), confidence=confidence,
         )
 
@@ -122,6 +165,16 @@ class Bot:
             return (f"not valid text: undecodable bytes or a lone surrogate at character {bad.start() + 1}"
                     " (send UTF-8)")
         return None
+
+
+def _candidates(kb: KnowledgeBase, ranked: list[Scored]) -> tuple[Candidate, ...]:
+    intents = kb.intents
+    return tuple(Candidate(intents[s.intent].id, s.score, intents[s.intent].title) for s in ranked)
+
+
+def _build(kb: KnowledgeBase | Path, weights: Weights | None) -> _Compiled:
+    kb, analyzer, index = _compile(kb, weights) if isinstance(kb, KnowledgeBase) else _compiled(kb, weights)
+    return _Compiled(kb, analyzer, index, calibrate.Model.fitted(is_table(kb)))
 
 
 def _compile(kb: KnowledgeBase, weights: Weights | None) -> tuple[KnowledgeBase, Analyzer, Index]:

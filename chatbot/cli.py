@@ -21,7 +21,7 @@ from typing import NoReturn
 from .errors import ChatbotError, InputError
 from .safe import inert, json_text
 
-COMMANDS = ("chat", "ask", "batch", "eval")
+COMMANDS = ("chat", "ask", "batch", "eval", "check", "misses")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,21 +36,27 @@ def _parser() -> argparse.ArgumentParser:
         help="another knowledge base: a directory with intents.yaml and knowledge/, "
         "an intents.yaml file, or a .csv/.tsv/.jsonl FAQ table with question and answer",
     )
+    misses_log = argparse.ArgumentParser(add_help=False)
+    misses_log.add_argument(
+        "--log-misses", metavar="PATH",
+        help="append each declined and clarify answer (time, question, top candidates, scores) to PATH as JSONL; "
+        "see 'chatbot misses'",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    chat = sub.add_parser("chat", parents=[common], help="talk to the bot (the default command)",
+    chat = sub.add_parser("chat", parents=[common, misses_log], help="talk to the bot (the default command)",
                           description="Talk to the bot: one question a line. /quit or Ctrl-D leaves.")
     chat.add_argument("--no-history", action="store_true",
                       help="keep no input history (default: $XDG_DATA_HOME/chatbot/history, "
                       "else ~/.local/share/chatbot/history)")
 
-    ask = sub.add_parser("ask", parents=[common], help="answer one question",
+    ask = sub.add_parser("ask", parents=[common, misses_log], help="answer one question",
                          description="Answer one question and print the reply.")
     ask.add_argument("question", nargs="+", help="the question (several words are joined with spaces)")
     ask.add_argument("--json", action="store_true", help="print the whole result as JSON")
     ask.add_argument("--top-k", type=int, default=3, metavar="N", help="candidates in the JSON (default 3)")
 
-    batch = sub.add_parser("batch", parents=[common], help="answer every line of a file",
+    batch = sub.add_parser("batch", parents=[common, misses_log], help="answer every line of a file",
                            description="Answer every question of a file, one output record per input line, "
                            "in order. Bad lines (empty, not UTF-8, too long) get a declined record with a reason.")
     batch.add_argument("file", help="UTF-8 text file, one question a line (- for stdin); "
@@ -74,7 +80,26 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help="print the report as JSON")
     ev.add_argument("--min-accuracy", type=float, metavar="F",
                     help="exit 1 unless in-scope accuracy is at least F (0-1)")
+    _check_parsers(sub, common)
     return parser
+
+
+def _check_parsers(sub, common) -> None:
+    check = sub.add_parser("check", parents=[common], help="check a knowledge base: errors and warnings",
+                           description="Check a knowledge base (the bundled one, or --kb): errors with file and line "
+                           "(exit 1) and warnings (exit 0), and which files are in use.")
+    check.add_argument("--json", action="store_true", help="print the report as JSON")
+    check.add_argument("--contract", metavar="FILE",
+                       help="intent ids the knowledge base must have: one a line, or a Markdown table such as "
+                       "faq-topics.md (default for the bundled knowledge: the package's own copy)")
+    misses = sub.add_parser("misses", help="group the questions a --log-misses file holds",
+                            description="Group the logged missed questions into clusters of similar questions, "
+                            "most frequent first, each with its nearest existing intent.")
+    misses.add_argument("log", help="the JSONL file written with --log-misses")
+    shown = misses.add_mutually_exclusive_group()
+    shown.add_argument("--json", action="store_true", help="print the clusters as JSON")
+    shown.add_argument("--to-yaml", action="store_true",
+                       help="print each cluster as draft examples to paste into intents.yaml")
 
 
 def _bot(args):
@@ -87,7 +112,10 @@ def _bot(args):
     try:
         from .bot import Bot, default_bot
 
-        bot = Bot.from_path(args.kb) if args.kb else default_bot()
+        if getattr(args, "log_misses", None):
+            bot = Bot(args.kb, log_misses=args.log_misses)
+        else:
+            bot = Bot.from_path(args.kb) if args.kb else default_bot()
         gc.freeze()
     finally:
         if collecting:
@@ -171,6 +199,7 @@ def cmd_batch(args, out) -> int:
             answered = batch.answer_chunks(
                 batch.read_chunks(source, in_format, name=args.file),
                 kb=args.kb, fmt=out_format, top_k=args.top_k, jobs=args.jobs, guard=not args.no_csv_guard,
+                log_misses=args.log_misses,
             )
             for chunk, done in stack.enter_context(contextlib.closing(answered)):
                 for item, reason in zip(chunk.items, done.reasons):
@@ -249,13 +278,55 @@ def cmd_eval(args, out) -> int:
     return 0
 
 
+def cmd_check(args, out) -> int:
+    """Errors exit 1, warnings alone 0; a knowledge base that cannot be read at all exits 2."""
+    from . import check
+
+    contract = None
+    if args.contract:
+        contract = check.parse_contract(_read_input(args.contract), args.contract)
+    report = check.check(args.kb, contract)
+    out.write((json_text(report.to_dict(), indent=2) if args.json else inert(check.format_report(report))) + "\n")
+    return 1 if report.errors else 0
+
+
+def cmd_misses(args, out) -> int:
+    from . import misses
+    from .text import Analyzer
+
+    found, skipped = misses.read(_read_input(args.log), args.log)
+    if skipped:
+        print(inert(f"chatbot: warning: {args.log}: {len(skipped)} lines are not miss records "
+                    f"(first at line {skipped[0]}); skipped"), file=sys.stderr)
+    analyzer = Analyzer()  # questions are compared by their reading too: 腹筋 = ふっきん
+    clusters = misses.clusters(found, reading=lambda q: analyzer.analyze(q).reading)
+    if args.json:
+        text = json_text({"questions": len(found), "clusters": [c.to_dict() for c in clusters]}, indent=2)
+    elif args.to_yaml:
+        text = inert(misses.to_yaml(clusters)).rstrip("\n")
+    else:
+        text = inert(misses.format_clusters(clusters))
+    out.write(text + "\n")
+    return 0
+
+
+def _read_input(path: str) -> str:
+    from .knowledge import read_text
+
+    try:
+        return read_text(Path(path))
+    except ChatbotError as e:
+        raise InputError(str(e)) from e
+
+
 def main(argv: list[str] | None = None, out=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     out = out or sys.stdout
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
         argv.insert(0, "chat")
     args = _parser().parse_args(argv)
-    handler = {"chat": cmd_chat, "ask": cmd_ask, "batch": cmd_batch, "eval": cmd_eval}[args.command]
+    handler = {"chat": cmd_chat, "ask": cmd_ask, "batch": cmd_batch, "eval": cmd_eval,
+               "check": cmd_check, "misses": cmd_misses}[args.command]
     try:
         return handler(args, out)
     except ChatbotError as e:

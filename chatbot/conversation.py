@@ -239,20 +239,18 @@ class Conversation:
         return Turn("why", why=why)
 
     def _reload(self) -> Turn:
-        from .bot import Bot
         from .knowledge import bundled_path
 
-        path = self.kb_path or self.bot.kb.origin or bundled_path()
+        path = self.kb_path or getattr(self.bot, "path", None) or self.bot.kb.origin or bundled_path()
         try:
-            bot = Bot.from_path(path, thresholds=self.bot.thresholds)
+            kb = self.bot.reload(path)  # built aside and swapped in whole; a failure changes nothing
         except Exception as e:  # whatever went wrong, a running chat keeps what it knows
             return Turn("error", text=f"読み直せませんでした: {_one_line(e)}\n前の知識のまま続けます。")
-        self.bot = bot
         self.choices, self._offered_by = (), None
         if self.topic is not None:
-            self.topic = next((i for i in bot.kb.intents if i.id == self.topic.id), None)
-        examples = sum(len(i.examples) for i in bot.kb.intents)
-        return Turn("notice", text=f"知識ファイルを読み直しました: {path}(話題 {len(bot.kb.intents)} 件、例文 {examples} 件)")
+            self.topic = next((i for i in kb.intents if i.id == self.topic.id), None)
+        examples = sum(len(i.examples) for i in kb.intents)
+        return Turn("notice", text=f"知識ファイルを読み直しました: {path}(話題 {len(kb.intents)} 件、例文 {examples} 件)")
 
 
 def _one_line(error: Exception) -> str:

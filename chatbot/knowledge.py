@@ -20,6 +20,7 @@ INTENT_KEYS = {"id", "examples"}
 ANSWER_KEYS = {"id", "title", "answer", "section", "reference", "in_kind"}
 IN_KIND_KEYS = {"words", "answer"}
 TABLE_SUFFIXES = {".csv", ".tsv", ".jsonl"}
+VERSIONS = (1,)  # the intents.yaml schema versions this code reads
 MAX_FILE_BYTES = 64 * 2**20  # a knowledge file larger than this is a mistake, not a FAQ
 # Sudachi tokenizes at most 49,149 bytes at once, and normalizing can triple text
 # (romaji: a → あ); a text of at most this many bytes (after NFKC) always fits.
@@ -97,6 +98,12 @@ def parse_intents(text: str, path: str = "intents.yaml"):
     if not isinstance(doc, dict) or not isinstance(doc.get("intents"), list):
         raise KnowledgeError(path, "expected a mapping with an 'intents:' list", getattr(doc, "line", None))
     _check_keys(doc, {"version", "synonyms", "intents"}, path, "top level")
+    if "version" in doc and (type(doc["version"]) is not int or doc["version"] not in VERSIONS):
+        known = ", ".join(map(str, VERSIONS))
+        raise KnowledgeError(
+            path, f"unknown version {doc['version']!r} (this chatbot reads version {known}); "
+            "write 'version: 1' or update the chatbot", doc.lines["version"]
+        )
     synonyms = parse_synonyms(doc.get("synonyms") or {}, path)
     intents, seen = [], {}
     items = doc["intents"]
@@ -254,7 +261,15 @@ def _table_rows(text: str, path: str):
     try:
         if not reader.fieldnames or "question" not in reader.fieldnames or "answer" not in reader.fieldnames:
             raise KnowledgeError(path, "the header must name the columns 'question' and 'answer' (and optionally 'id')", 1)
+        width = len(reader.fieldnames)
         for row in reader:
+            if None in row or None in row.values():  # an unquoted comma cut the row, or a field is missing
+                count = width + len(row.get(None) or ()) - sum(v is None for v in row.values())
+                separator = "tab" if reader.reader.dialect.delimiter == "\t" else "comma"
+                raise KnowledgeError(
+                    path, f"{count} fields where the header has {width}: quote a field that holds a {separator} "
+                    '("like, this"), or add the missing fields', reader.line_num
+                )
             yield reader.line_num, row
     except csv.Error as e:  # a field over csv's limit (131,072 characters), a NUL...
         raise KnowledgeError(path, f"not a readable table: {e}", reader.line_num + 1) from e

@@ -248,12 +248,12 @@ def test_a_class_from_outside_the_package_is_refused():
 
 def test_the_bundled_index_survives_the_round_trip(bot):
     from chatbot import plaindata
-    from chatbot.bot import Bot as _Bot
+    from chatbot.bot import Bot as _Bot, _Compiled
 
     kb, analyzer, index = plaindata.loads(plaindata.dumps((bot.kb, bot.analyzer, bot.index)))
     assert index.kb is kb and index.analyzer is analyzer
     copy = object.__new__(_Bot)
-    copy.thresholds, copy.kb, copy.analyzer, copy.index, copy.model = bot.thresholds, kb, analyzer, index, bot.model
+    copy.thresholds, copy.miss_log, copy._now = bot.thresholds, None, _Compiled(kb, analyzer, index, bot.model)
     for question in ["裏ももがつる", "すとれっちはひつよう", "RDLってなに?", "腹筋を割りたい"]:
         assert copy.answer(question) == bot.answer(question)
 

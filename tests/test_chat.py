@@ -255,7 +255,7 @@ def test_reload_survives_any_failure_to_build_and_says_it_in_one_line(faq, monke
     def broken(*args, **kwargs):
         raise MemoryError("no room for the index\nsecond line")
 
-    monkeypatch.setattr(Bot, "from_path", broken)
+    monkeypatch.setattr("chatbot.bot._build", broken)  # what Bot.reload builds the new knowledge with
     failed = conversation.reply("/reload")
     assert failed.text == "読み直せませんでした: MemoryError: no room for the index\n前の知識のまま続けます。"
     assert conversation.reply("燃えるゴミの日").answer.text == "月曜と木曜です"

@@ -70,6 +70,9 @@ def error_of(call):
         ("intents:\n  - id: a\n    id: b\n    examples: [x]\n", 3, "duplicate key 'id'"),
         ("- just a list\n", 1, "expected a mapping with an 'intents:' list"),
         ("synonyms: [a]\nintents: []\n", 1, "'synonyms' must map"),
+        ("# v2\nversion: 2\nintents: []\n", 2, "unknown version 2 (this chatbot reads version 1)"),
+        ("version: '1'\nintents: []\n", 1, "unknown version '1'"),
+        ("version: true\nintents: []\n", 1, "unknown version True"),
     ],
 )
 def test_parse_intents_errors_name_the_line(text, line, words):
@@ -163,6 +166,23 @@ def test_faq_tables(name, text):
 )
 def test_faq_table_errors(name, text, words):
     assert words in error_of(lambda: parse_table(text, name)).message
+
+
+@pytest.mark.parametrize(
+    "name, text, line, words",
+    [
+        # an unquoted comma used to cut the answer silently at 月曜
+        ("faq.csv", "id,question,answer\nbin,ゴミの日,月曜\nsize,粗大ごみ,予約制です,手数料は300円\n", 3,
+         "4 fields where the header has 3: quote a field that holds a comma"),
+        ("faq.csv", "id,question,answer\nbin,ゴミの日,月曜\nsize,粗大ごみ\n", 3, "2 fields where the header has 3"),
+        ("faq.tsv", "question\tanswer\nゴミの日\t月曜\t木曜\n", 2, "3 fields where the header has 2: quote a field that holds a tab"),
+        ("faq.csv", 'question,answer\n"ゴミ\nの日",月曜\nx,y,z\n', 4, "3 fields where the header has 2"),
+    ],
+)
+def test_faq_table_row_whose_field_count_is_not_the_headers(name, text, line, words):
+    error = error_of(lambda: parse_table(text, name))
+    assert (error.path, error.line) == (name, line)
+    assert words in error.message
 
 
 @pytest.mark.parametrize(
