@@ -351,8 +351,13 @@ class Index:
         the ``limit`` best if given."""
         best: dict[int, tuple] = {}  # intent → (score, intent, example, words, reading, fuzz, unknown, query)
         shared: dict = {}  # (kind, text) → evidence from the whole reading, pieces or key: alike in variants
+        story = None  # what the whole text leaves unknown: a question read apart from its story keeps it
         for analysis in analyses:
             for entry in self._rank_one(analysis, shared):
+                if analysis.focus:
+                    if story is None:
+                        story = self.query_features(analyses[0])[1]
+                    entry = (*entry[:6], max(entry[6], story), *entry[7:])
                 if entry[1] not in best or entry[0] > best[entry[1]][0]:
                     best[entry[1]] = entry
         if limit is None:

@@ -120,6 +120,7 @@ class Analysis:
     reading: str  # katakana reading of the whole text, symbols dropped
     lead_in: int = 0  # how many of the words come before the last clause (、。)
     pieces: tuple[str, ...] = ()  # split-mode-A normalized forms of every morpheme, for BM25
+    focus: bool = False  # the question read apart from the story before it
 
     @property
     def key(self) -> str:
@@ -229,13 +230,14 @@ class Analyzer:
         """A story before the question: the question read on its own, as its last sentence
         when that names more than one topical word, else with as many clauses before it as it
         takes (「本当に必要?」 says too little alone, so the clause before it comes along).
-        None when that is the whole text."""
+        None when that is the whole text. What the story names and no topic knows still counts
+        against the reading (``Index.rank``)."""
         sentences = [s for s in (s.strip() for s in _SENTENCE_END.split(normalized)) if s]
         earlier = [c for s in sentences[:-1] for c in (c.strip() for c in _CLAUSE_END.split(s)) if c]
         for start in range(len(earlier), 0, -1):  # from 0 it would be the whole text again
             tail = self._analyze_normalized("、".join([*earlier[start:], sentences[-1]]))
             if sum(not w.filler and not w.part for w in tail.words) > 1:
-                return tail
+                return replace(tail, focus=True)
         return None
 
     def analyze(self, text: str) -> Analysis:

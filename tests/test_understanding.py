@@ -88,6 +88,13 @@ def test_hiragana_is_not_spelt_back_from_inside_one_word_into_the_next(bot, ques
     assert all("家" not in a.text for a in bot.analyzer.variants(question))
 
 
+@pytest.mark.parametrize("story, question", [("スキーで膝の靭帯を痛めました", "何日で治りますか"), ("子どもが熱を出しました", "何日で治りますか")])
+def test_what_a_story_names_and_no_topic_knows_still_counts_against_its_question(bot, story, question):
+    alone = bot.rank(question, 1)[0]
+    told = bot.rank(f"{story}。{question}", 1)[0]
+    assert alone.unknown == 0 and told.unknown > 0
+
+
 def test_filler_does_not_push_a_question_out_of_scope(bot):
     answer = bot.answer("ハムストリングスってそもそも何?")  # そもそも is a noun to Sudachi
     assert answer.status != "declined" and answer.candidates[0].intent == "what_are_hamstrings"
