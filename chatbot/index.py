@@ -303,7 +303,8 @@ class Index:
         whole_known = False
         unknown = total = 0.0
         new: list[str] = []
-        for word in analysis.words:
+        words = analysis.words
+        for at, word in enumerate(words):
             mine = ("w:" + word.form, "r:" + word.reading)
             factor = word.weight
             if not word.part:
@@ -316,10 +317,15 @@ class Index:
                 mine = (mine[0], "?" + mine[1])
                 match = None
                 if len(word.reading) >= TYPO_MIN_LENGTH and not KANJI.search(word.form):
-                    # typos in kana are near misses (ストレチ)
-                    match = process.extractOne(
-                        word.reading, self._readings, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF
-                    )
+                    # typos in kana are near misses (ストレチ), also of a compound Sudachi split (レック|カール)
+                    after = next((w for w in words[at + 1 :] if not w.part), None)
+                    tries = [word.reading]
+                    if after is not None and not KANJI.search(after.form):
+                        tries.append(word.reading + after.reading)
+                    for reading in tries:
+                        found = process.extractOne(reading, self._readings, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
+                        if found is not None and (match is None or found[1] > match[1]):
+                            match = found
                 elif len(word.reading) >= TYPO_MIN_LENGTH and word.reading in self.kanji_words:
                     # in kanji, the IME's wrong pick of a known word's reading (高価 for 効果)
                     match = (word.reading, 100)

@@ -82,6 +82,12 @@ def test_a_kanji_word_the_ime_picked_wrongly_is_read_as_the_known_word_of_its_re
     assert known and known <= features(typed)
 
 
+@pytest.mark.parametrize("typed, meant", [("レックカール", "レッグカール"), ("ヒップリフド", "ヒップリフト")])
+def test_a_kana_typo_is_read_as_the_known_word_also_when_sudachi_splits_it(bot, typed, meant):
+    features = lambda text: set(bot.index.query_features(bot.analyzer.analyze(text))[0])  # noqa: E731
+    assert features(meant) <= features(typed)
+
+
 @pytest.mark.parametrize("question", ["だいえっとのこんだて", "かいえんしたい"])
 def test_hiragana_is_not_spelt_back_from_inside_one_word_into_the_next(bot, question):
     # だ|いえ|っと: 家 would start inside だい and end inside えっと
