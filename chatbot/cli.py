@@ -60,6 +60,11 @@ def _parser() -> argparse.ArgumentParser:
                        help="output format (default: from OUT's ending, else jsonl)")
     batch.add_argument("--input-format", choices=("txt", "csv", "tsv", "jsonl"),
                        help="input format (default: from FILE's ending, else txt)")
+    batch.add_argument("--encoding", default="utf-8", metavar="ENC",
+                       help="the input file's encoding (default utf-8; cp932 for Shift_JIS from Excel on Japanese Windows)")
+    batch.add_argument("--bom", action=argparse.BooleanOptionalAction, default=None,
+                       help="start CSV output with a UTF-8 byte-order mark, so that Excel shows Japanese "
+                       "(default: yes for a .csv file given with -o, no for stdout)")
     batch.add_argument("--top-k", type=_positive, default=3, metavar="N", help="candidates per record (default 3)")
     batch.add_argument("--no-csv-guard", action="store_true",
                        help="write CSV/TSV cells exactly as they are (by default a cell starting with = + - @, "
@@ -149,6 +154,8 @@ def cmd_batch(args, out) -> int:
     out_format = args.format or (batch.format_of(args.output, "jsonl") if args.output else "jsonl")
     if out_format not in batch.OUTPUT_FORMATS:
         out_format = "jsonl"
+    encoding = batch.check_encoding(args.encoding)
+    bom = bool(args.output) if args.bom is None else args.bom
     started = time.perf_counter()
     counts = Counter()
     sink = None
@@ -167,9 +174,9 @@ def cmd_batch(args, out) -> int:
             else:
                 sink = batch.Sink(out, "stdout")
             progress = batch.Progress(sys.stderr if sys.stderr.isatty() else None, batch.input_size(source))
-            sink.write(batch.Formatter(out_format).header())
+            sink.write(batch.Formatter(out_format, bom=bom).header())
             answered = batch.answer_chunks(
-                batch.read_chunks(source, in_format, name=args.file),
+                batch.read_chunks(source, in_format, name=args.file, encoding=encoding),
                 kb=args.kb, fmt=out_format, top_k=args.top_k, jobs=args.jobs, guard=not args.no_csv_guard,
             )
             for chunk, done in stack.enter_context(contextlib.closing(answered)):

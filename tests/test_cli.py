@@ -129,9 +129,52 @@ def test_batch_output_formats_to_file(tmp_path, fmt):
         assert [r["intent"] for r in records] == ["cramp", "romanian_deadlift"]
         assert all(len(r["candidates"]) <= 2 for r in records)
     else:
-        header, first, second = text.splitlines()[:1] + [l for l in text.splitlines()[1:] if l[:1].isdigit()][:2]
-        assert header.split("," if fmt == "csv" else "\t")[:4] == ["line", "question", "intent", "status"]
+        assert text.startswith("\ufeff") == (fmt == "csv")  # a BOM for Excel, in a .csv file only
+        header, first, second = text.lstrip("\ufeff").splitlines()[:1] + [l for l in text.splitlines()[1:] if l[:1].isdigit()][:2]
+        assert header.split("," if fmt == "csv" else "\t") == list(batch.COLUMNS)
         assert "cramp" in first and "romanian_deadlift" in second
+
+
+@pytest.mark.parametrize("argv, bom", [([], False), (["--bom"], True)])
+def test_batch_csv_to_stdout_has_a_bom_only_when_asked(tmp_path, argv, bom):
+    src = tmp_path / "q.txt"
+    src.write_text("裏ももがつる\n", encoding="utf-8")
+    code, out = run(["batch", str(src), "--format", "csv", *argv])
+    assert code == 0 and out.startswith("\ufeff") == bom and out.lstrip("\ufeff").startswith("line,id,question,")
+
+
+def test_batch_no_bom_writes_a_csv_file_without_one(tmp_path):
+    src, out = tmp_path / "q.txt", tmp_path / "a.csv"
+    src.write_text("裏ももがつる\n", encoding="utf-8")
+    assert run(["batch", str(src), "-o", str(out), "--no-bom"])[0] == 0
+    assert out.read_bytes().startswith(b"line,id,question,")
+
+
+SJIS_CSV = "番号,質問\nq1,裏ももがつる\nq2,前にストレッチは必要?\n".encode("cp932")
+
+
+def test_batch_shift_jis_file_is_refused_saying_use_encoding(tmp_path, capsys):
+    src = tmp_path / "q.csv"
+    src.write_bytes(SJIS_CSV)
+    assert run(["batch", str(src)]) == (2, "")
+    err = capsys.readouterr().err
+    assert f"chatbot: error: {src}:1: this looks like Shift_JIS (cp932)" in err and "use --encoding cp932" in err
+
+
+def test_batch_encoding_cp932_reads_it_and_carries_ids_and_header_line(tmp_path):
+    src = tmp_path / "q.csv"
+    src.write_bytes(SJIS_CSV)
+    code, out = run(["batch", str(src), "--encoding", "cp932"])
+    records = [json.loads(line) for line in out.splitlines()]
+    assert code == 0
+    assert [(r["line"], r["id"], r["intent"]) for r in records] == [(2, "q1", "cramp"), (3, "q2", "stretch_before_training")]
+
+
+def test_batch_unknown_encoding_is_bad_usage(tmp_path, capsys):
+    src = tmp_path / "q.txt"
+    src.write_text("x\n", encoding="utf-8")
+    assert run(["batch", str(src), "--encoding", "klingon"]) == (2, "")
+    assert "--encoding klingon: no such encoding" in capsys.readouterr().err
 
 
 def test_batch_csv_input_with_question_column(tmp_path):
