@@ -1,8 +1,8 @@
 """The ``chatbot`` command: parse arguments, call the library, turn its errors into messages.
 
 Exit status: 0 done, 1 an ``eval --min-accuracy`` not met, 2 bad usage or unusable input
-(a broken knowledge file, a missing input file) or output that cannot be written, 130/143 stopped by
-Ctrl-C/SIGTERM.
+(a broken knowledge file, a missing input file) or output that cannot be written, 3 ``ask`` declined
+(the bot has no answer), 130/143 stopped by Ctrl-C/SIGTERM.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import signal
 import sys
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
@@ -22,14 +23,18 @@ from .errors import ChatbotError, InputError
 from .safe import inert, json_text
 
 COMMANDS = ("chat", "ask", "batch", "eval")
+DECLINED_STATUS = 3  # ``ask``: the bot has no answer to the question (a script can tell without --json)
 
 
 def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     parser = argparse.ArgumentParser(
         prog="chatbot",
         description="Answer Japanese questions about training and stretching the back of the thigh "
         "(or any FAQ given with --kb). With no command, starts the chat.",
     )
+    parser.add_argument("--version", action="version", version=f"chatbot {__version__}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--kb", metavar="PATH",
@@ -45,7 +50,8 @@ def _parser() -> argparse.ArgumentParser:
                       "else ~/.local/share/chatbot/history)")
 
     ask = sub.add_parser("ask", parents=[common], help="answer one question",
-                         description="Answer one question and print the reply.")
+                         description="Answer one question and print the reply. Exit status 0 answered "
+                         "(or asked back which of two topics), 3 declined, 2 a question that cannot be asked.")
     ask.add_argument("question", nargs="+", help="the question (several words are joined with spaces)")
     ask.add_argument("--json", action="store_true", help="print the whole result as JSON")
     ask.add_argument("--top-k", type=int, default=3, metavar="N", help="candidates in the JSON (default 3)")
@@ -109,7 +115,8 @@ def cmd_chat(args, out) -> int:
 
 def cmd_ask(args, out) -> int:
     """Print the reply (inert: nothing in it can drive the terminal). A question that cannot be
-    asked (empty, too long, undecodable bytes) is declined as usual, with its reason on stderr: exit 2."""
+    asked (empty, too long, undecodable bytes) is declined as usual, with its reason on stderr: exit 2.
+    A question the bot has no answer for is declined: exit 3. Choices are listed with their ids."""
     from . import replies
 
     question = " ".join(args.question)
@@ -119,12 +126,12 @@ def cmd_ask(args, out) -> int:
     if args.json:
         out.write(json_text(answer.to_dict(args.top_k), indent=2) + "\n")
     else:
-        out.write(inert(replies.plain(answer)) + "\n")
+        out.write(inert(replies.plain(replace(answer, text=replies.listed(answer)))) + "\n")
     if answer.reason:
         out.flush()
         print(f"chatbot: error: cannot answer: {inert(answer.reason)}", file=sys.stderr)
         return 2
-    return 0
+    return DECLINED_STATUS if answer.status == "declined" else 0
 
 
 class _Terminated(BaseException):
@@ -259,7 +266,7 @@ def cmd_eval(args, out) -> int:
 def main(argv: list[str] | None = None, out=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     out = out or sys.stdout
-    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "chat")
     args = _parser().parse_args(argv)
     handler = {"chat": cmd_chat, "ask": cmd_ask, "batch": cmd_batch, "eval": cmd_eval}[args.command]

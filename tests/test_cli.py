@@ -1,12 +1,13 @@
 import argparse
 import io
 import json
+import re
 import subprocess
 import sys
 
 import pytest
 
-from chatbot import batch, cli
+from chatbot import __version__, batch, cli
 
 from .conftest import SHARED, needs_shared
 from .test_batch import pools  # noqa: F401 (a fixture: the worker counts of the pools started)
@@ -38,6 +39,38 @@ def test_ask_json(question, intent):
     assert result["reference"].startswith("https://")
 
 
+@pytest.mark.parametrize("argv", [["ask"], ["ask", "--json"]])
+def test_ask_declined_exits_3_so_that_a_script_can_tell(argv):
+    assert run([*argv, "明日の天気を教えてください"])[0] == cli.DECLINED_STATUS == 3
+    assert run([*argv, "裏ももがつる"])[0] == 0
+
+
+def test_ask_lists_the_offered_topics_with_their_ids_not_numbers(bot):
+    code, out = run(["ask", "明日の天気を教えてください"])
+    offered = bot.answer("明日の天気を教えてください").offered
+    assert code == 3 and not re.search(r"^\d+\. ", out, re.M)
+    assert out.rstrip("\n").split("\n")[-len(offered):] == [f"・{bot.kb.intent(i).title} [{i}]" for i in offered]
+
+
+@pytest.mark.parametrize("text, offered, listed", [
+    ("「A」と「B」のどちらについてのご質問ですか?\n1. A\n2. B", ("a", "b"),
+     "「A」と「B」のどちらについてのご質問ですか?\n・A [a]\n・B [b]"),
+    ("すみません。\n次のような話題ならお答えできます:\n1. 3. 種目\n2. B", ("x", "y"),
+     "すみません。\n次のような話題ならお答えできます:\n・3. 種目 [x]\n・B [y]"),
+    ("1. 答えの一部です", (), "1. 答えの一部です"),  # an answer's own numbered line stays as it is
+])
+def test_listed_turns_numbered_choices_into_titles_with_ids(text, offered, listed):
+    from chatbot import Answer, replies
+
+    assert replies.listed(Answer("q", text, "clarify", None, 0.5, offered=offered)) == listed
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["--version"])
+    assert info.value.code == 0 and capsys.readouterr().out == f"chatbot {__version__}\n"
+
+
 def test_ask_joins_words():
     code, out = run(["ask", "--json", "RDL", "とは"])
     assert json.loads(out)["question"] == "RDL とは"
@@ -47,7 +80,7 @@ def test_ask_out_of_scope_declines_and_offers_topics(bot):
     code, out = run(["ask", "--json", "明日の天気を教えてください"])
     result = json.loads(out)
     offered = [bot.kb.intent(i).title for i in bot.answer("明日の天気を教えてください").offered]
-    assert (code, result["status"], result["intent"]) == (0, "declined", None)
+    assert (code, result["status"], result["intent"]) == (3, "declined", None)
     assert result["answer"].startswith("すみません、そのご質問にお答えできる情報がありません。")
     assert result["answer"].splitlines()[-3:] == [f"{n}. {title}" for n, title in enumerate(offered, start=1)]
 
@@ -76,7 +109,8 @@ HOSTILE = "\x1b]0;PWNED\x07\x1b[2J\x9b\u202e\u2066x"
 
 def test_ask_json_escapes_controls_and_bidi_but_keeps_the_value():
     code, out = run(["ask", "--json", HOSTILE + "裏ももがつる"])
-    assert code == 0 and json.loads(out)["question"] == HOSTILE + "裏ももがつる"
+    assert code == (3 if json.loads(out)["status"] == "declined" else 0)
+    assert json.loads(out)["question"] == HOSTILE + "裏ももがつる"
     assert not any(ch in out for ch in "\x1b\x07\x9b\u202e\u2066")
     assert "裏ももがつる" in out  # Japanese stays readable (ensure_ascii is off)
 
