@@ -82,7 +82,8 @@ def _parser() -> argparse.ArgumentParser:
                         description="Measure the bot on a TSV of labelled questions (intent<TAB>question; "
                         "'none' = out of scope): in-scope right, out-of-scope declined, wrong answers.")
     ev.add_argument("labels", help="the TSV file")
-    ev.add_argument("--json", action="store_true", help="print the report as JSON")
+    ev.add_argument("--json", action="store_true", help="print the report as JSON (every missed question in 'misses')")
+    ev.add_argument("--misses", action="store_true", help="list every missed question, with its line")
     ev.add_argument("--min-accuracy", type=float, metavar="F",
                     help="exit 1 unless in-scope accuracy is at least F (0-1)")
     return parser
@@ -257,8 +258,10 @@ def cmd_eval(args, out) -> int:
                     f"({'lines' if len(unknown['lines']) > 1 else 'line'} {', '.join(map(str, unknown['lines']))}); "
                     "counted apart, not as a wrong answer"),
               file=sys.stderr)
-    out.write((json_text(result, indent=2) if args.json else inert(evaluate.format_report(result))) + "\n")
-    if args.min_accuracy is not None and result["figures"]["in_scope_accuracy"] < args.min_accuracy:
+    shown = json_text(result, indent=2) if args.json else inert(evaluate.format_report(result, show_misses=args.misses))
+    out.write(shown + "\n")
+    accuracy = result["figures"]["in_scope_accuracy"]
+    if args.min_accuracy is not None and (accuracy is None or accuracy < args.min_accuracy):
         return 1
     return 0
 

@@ -317,6 +317,47 @@ def test_eval_prints_the_three_figures(tmp_path):
     assert "wrong answers:           0/2 = 0.0%" in out
 
 
+MISSED = ["明日の天気は?", "株価を教えて", "今日の夕飯", "電車の時刻", "映画のおすすめ"]
+
+
+def test_eval_json_lists_every_missed_question_with_its_line(tmp_path):
+    labels = tmp_path / "labels.tsv"
+    labels.write_text("intent\tquestion\ncramp\t裏ももがつった\n" + "".join(f"cramp\t{q}\n" for q in MISSED), encoding="utf-8")
+    code, out = run(["eval", "--json", str(labels)])
+    misses = json.loads(out)["misses"]
+    assert code == 0 and [(m["line"], m["label"], m["question"]) for m in misses] == [
+        (n, "cramp", q) for n, q in enumerate(MISSED, start=3)]
+    assert all(m["got"] in ("declined", "clarify") or m["got"] != "cramp" for m in misses)
+
+
+def test_eval_misses_prints_every_one(tmp_path):
+    labels = tmp_path / "labels.tsv"
+    labels.write_text("".join(f"cramp\t{q}\n" for q in MISSED) + "none\t裏ももがつる\n", encoding="utf-8")
+    code, out = run(["eval", "--misses", str(labels)])
+    listed = out[out.index("missed questions (6;"):].splitlines()[1:]
+    assert [line.split(": ", 1)[0].strip() for line in listed] == ["1", "2", "3", "4", "5", "6"]
+    assert listed[-1] == "  6: none -> cramp  裏ももがつる"
+    assert "missed questions (" not in run(["eval", str(labels)])[1]
+
+
+@pytest.mark.parametrize("rows, shown", [
+    ("cramp\t裏ももがつった\n", "out-of-scope declined:   0/0 = n/a"),
+    ("none\t明日の天気は?\n", "in-scope answered right: 0/0 = n/a"),
+])
+def test_eval_a_figure_of_no_questions_reads_n_a(tmp_path, rows, shown):
+    labels = tmp_path / "labels.tsv"
+    labels.write_text(rows, encoding="utf-8")
+    code, out = run(["eval", str(labels)])
+    assert code == 0 and shown in out and "0/0 = 0.0%" not in out
+
+
+def test_eval_reads_labels_saved_as_shift_jis(tmp_path):
+    labels = tmp_path / "labels.tsv"
+    labels.write_bytes("intent\tquestion\ncramp\t裏ももがつった\n".encode("cp932"))
+    code, out = run(["eval", str(labels)])
+    assert code == 0 and "in-scope answered right: 1/1 = 100.0%" in out
+
+
 def test_eval_min_accuracy_fails_with_exit_1(tmp_path):
     labels = tmp_path / "labels.tsv"
     labels.write_text("cramp\t明日の天気は?\n", encoding="utf-8")
