@@ -512,15 +512,21 @@ class _Answerer:
     """Answers chunks with one Bot over ``kb`` (a path; None: the bundled knowledge base).
     The Bot is built on first use, in the process that uses it."""
 
-    def __init__(self, kb: str | None, fmt: str, top_k: int, guard: bool = True):
+    def __init__(self, kb: str | None, fmt: str, top_k: int, guard: bool = True, threshold: float | None = None):
         self.kb, self.top_k, self.format = kb, top_k, Formatter(fmt, guard=guard)
+        self.threshold = threshold
         self._bot = None
 
     def bot(self):
         if self._bot is None:
             from .bot import Bot, default_bot  # here, not above: the reading process never loads Sudachi
 
-            self._bot = Bot.from_path(self.kb) if self.kb else default_bot()
+            if self.threshold is None:
+                self._bot = Bot.from_path(self.kb) if self.kb else default_bot()
+            else:
+                from .decide import Thresholds
+
+                self._bot = Bot(self.kb, thresholds=Thresholds(answer=self.threshold, clarify=self.threshold))
         return self._bot
 
     def __call__(self, items: Iterable[Item]) -> Answered:
@@ -551,14 +557,14 @@ def default_jobs() -> int:
 
 def answer_chunks(
     chunks: Iterable[Chunk], *, kb: str | None = None, fmt: str = "jsonl", top_k: int = 3, jobs: int | None = None,
-    guard: bool = True,
+    guard: bool = True, threshold: float | None = None,
 ) -> Iterator[tuple[Chunk, Answered]]:
     """Every chunk with its answers, in input order, read from ``chunks`` as answers are taken.
 
     ``jobs``: processes answering. None: one per CPU, or this process alone when the input
     has fewer than ``SMALL_INPUT`` lines (starting workers would cost more than they save).
     1: this process. More: that many workers, each building its own Bot from ``kb``.
-    ``guard``: see ``Formatter``.
+    ``guard``: see ``Formatter``. ``threshold``: the answer (and clarify) threshold, None for the default.
     """
     chunks = iter(chunks)
     ahead: list[Chunk] = []
@@ -573,12 +579,12 @@ def answer_chunks(
     jobs = jobs or default_jobs()
     chunks = itertools.chain(ahead, chunks)
     if jobs == 1:
-        answerer = _Answerer(kb, fmt, top_k, guard)
+        answerer = _Answerer(kb, fmt, top_k, guard, threshold)
         answerer.bot()  # a broken knowledge base is reported even for an empty input
         for chunk in chunks:
             yield chunk, answerer(chunk.items)
     else:
-        yield from _answer_in_workers(chunks, jobs, (kb, fmt, top_k, guard))
+        yield from _answer_in_workers(chunks, jobs, (kb, fmt, top_k, guard, threshold))
 
 
 def _answer_in_workers(chunks: Iterator[Chunk], jobs: int, answerer_args: tuple) -> Iterator[tuple[Chunk, Answered]]:
@@ -630,11 +636,13 @@ _worker: _Answerer | None = None
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def _start_worker(parent: int, kb: str | None, fmt: str, top_k: int, guard: bool = True) -> None:
+def _start_worker(
+    parent: int, kb: str | None, fmt: str, top_k: int, guard: bool = True, threshold: float | None = None
+) -> None:
     global _worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the reading process to handle
     _die_with(parent)
-    _worker = _Answerer(kb, fmt, top_k, guard)
+    _worker = _Answerer(kb, fmt, top_k, guard, threshold)
 
 
 def _die_with(parent: int) -> None:

@@ -41,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
         help="another knowledge base: a directory with intents.yaml and knowledge/, "
         "an intents.yaml file, or a .csv/.tsv/.jsonl FAQ table with question and answer",
     )
+    common.add_argument(
+        "--threshold", type=_probability, metavar="P",
+        help="answer only when at least this sure that the best topic is right (0-1; default 2/3), and ask "
+        "back which of two topics was meant only when as sure that it is one of them; higher declines more",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     chat = sub.add_parser("chat", parents=[common], help="talk to the bot (the default command)",
@@ -99,7 +104,12 @@ def _bot(args):
     try:
         from .bot import Bot, default_bot
 
-        bot = Bot.from_path(args.kb) if args.kb else default_bot()
+        if args.threshold is not None:
+            from .decide import Thresholds
+
+            bot = Bot(args.kb, thresholds=Thresholds(answer=args.threshold, clarify=args.threshold))
+        else:
+            bot = Bot.from_path(args.kb) if args.kb else default_bot()
         gc.freeze()
     finally:
         if collecting:
@@ -186,6 +196,7 @@ def cmd_batch(args, out) -> int:
             answered = batch.answer_chunks(
                 batch.read_chunks(source, in_format, name=args.file, encoding=encoding),
                 kb=args.kb, fmt=out_format, top_k=args.top_k, jobs=args.jobs, guard=not args.no_csv_guard,
+                threshold=args.threshold,
             )
             for chunk, done in stack.enter_context(contextlib.closing(answered)):
                 for item, reason in zip(chunk.items, done.reasons):
@@ -232,6 +243,16 @@ def _positive(text: str) -> int:
         value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, not {text!r}")
+    return value
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a probability from 0 to 1 (e.g. 0.8), not {text!r}")
     return value
 
 

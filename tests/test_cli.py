@@ -406,3 +406,36 @@ def test_dev_set_meets_the_bar():
     assert figures["in_scope_accuracy"] >= 0.95
     assert figures["out_of_scope_accuracy"] >= 0.90
     assert figures["wrong_rate"] <= 0.03
+
+
+UNSURE = "ストレッチっていつやる"  # the bundled knowledge is about 57% sure of its best topic
+
+
+@pytest.mark.parametrize("threshold, status", [("0.3", "answered"), ("0.99", "declined")])
+def test_threshold_changes_how_readily_ask_answers(threshold, status, bot):
+    assert bot.answer(UNSURE).status == "declined" and 0.3 < bot.answer(UNSURE).confidence < 0.99
+    code, out = run(["ask", "--json", "--threshold", threshold, UNSURE])
+    assert json.loads(out)["status"] == status and code == (0 if status == "answered" else 3)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_threshold_reaches_batch_workers(tmp_path, monkeypatch, jobs, pools):
+    monkeypatch.setattr(batch, "CHUNK_LINES", 1)
+    src = tmp_path / "q.txt"
+    src.write_text(f"{UNSURE}\n裏ももがつる\n", encoding="utf-8")
+    code, out = run(["batch", str(src), "--jobs", jobs, "--threshold", "0.3"])
+    assert code == 0 and [json.loads(line)["status"] for line in out.splitlines()] == ["answered", "answered"]
+    assert pools == ([2] if jobs == "2" else [])  # with two jobs, the workers got the threshold
+
+
+def test_threshold_in_eval_is_the_current_one(tmp_path):
+    labels = tmp_path / "labels.tsv"
+    labels.write_text("cramp\t裏ももがつった\n", encoding="utf-8")
+    assert json.loads(run(["eval", "--json", "--threshold", "0.8", str(labels)])[1])["threshold"] == 0.8
+
+
+@pytest.mark.parametrize("value", ["1.5", "-0.1", "often"])
+def test_threshold_must_be_a_probability(value, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["ask", "--threshold", value, "x"])
+    assert info.value.code == 2 and "expected a probability from 0 to 1" in capsys.readouterr().err
