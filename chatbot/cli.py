@@ -192,7 +192,7 @@ def cmd_batch(args, out) -> int:
             else:
                 sink = batch.Sink(out, "stdout")
             progress = batch.Progress(sys.stderr if sys.stderr.isatty() else None, batch.input_size(source))
-            sink.write(batch.Formatter(out_format, bom=bom).header())
+            header = batch.Formatter(out_format, bom=bom).header()  # written with the first records: a file
             answered = batch.answer_chunks(
                 batch.read_chunks(source, in_format, name=args.file, encoding=encoding),
                 kb=args.kb, fmt=out_format, top_k=args.top_k, jobs=args.jobs, guard=not args.no_csv_guard,
@@ -205,9 +205,11 @@ def cmd_batch(args, out) -> int:
                         counts["unreadable"] += 1
                         print(inert(f"chatbot: {args.file}:{item.line}: {reason} (declined)"), file=sys.stderr)
                 counts.update(done.statuses)
-                sink.write(done.text, len(chunk.items))
+                sink.write(header + done.text, len(chunk.items))  # refused whole (Shift_JIS, UTF-16) prints nothing
+                header = ""
                 progress.update(len(chunk.items), chunk.end)
             progress.clear()
+            sink.write(header)  # an empty input still gets its header
             sink.flush()
     except (KeyboardInterrupt, _Terminated) as e:
         written = sink.records if sink else 0

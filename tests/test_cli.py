@@ -177,6 +177,14 @@ def test_batch_csv_to_stdout_has_a_bom_only_when_asked(tmp_path, argv, bom):
     assert code == 0 and out.startswith("\ufeff") == bom and out.lstrip("\ufeff").startswith("line,id,question,")
 
 
+@pytest.mark.parametrize("fmt, header", [("csv", "line,id,question,"), ("tsv", "line\tid\tquestion\t"), ("jsonl", "")])
+def test_batch_an_empty_input_gets_its_header(tmp_path, fmt, header):
+    src = tmp_path / "q.txt"
+    src.write_bytes(b"")
+    code, out = run(["batch", str(src), "--format", fmt])
+    assert code == 0 and out.startswith(header) and out.count("\n") == (1 if header else 0)
+
+
 def test_batch_no_bom_writes_a_csv_file_without_one(tmp_path):
     src, out = tmp_path / "q.txt", tmp_path / "a.csv"
     src.write_text("裏ももがつる\n", encoding="utf-8")
@@ -187,10 +195,11 @@ def test_batch_no_bom_writes_a_csv_file_without_one(tmp_path):
 SJIS_CSV = "番号,質問\nq1,裏ももがつる\nq2,前にストレッチは必要?\n".encode("cp932")
 
 
-def test_batch_shift_jis_file_is_refused_saying_use_encoding(tmp_path, capsys):
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "tsv"])
+def test_batch_shift_jis_file_is_refused_saying_use_encoding(tmp_path, capsys, fmt):
     src = tmp_path / "q.csv"
     src.write_bytes(SJIS_CSV)
-    assert run(["batch", str(src)]) == (2, "")
+    assert run(["batch", str(src), "--format", fmt]) == (2, "")  # not even a header
     err = capsys.readouterr().err
     assert f"chatbot: error: {src}:1: this looks like Shift_JIS (cp932)" in err and "use --encoding cp932" in err
 
