@@ -32,13 +32,16 @@ from dataclasses import dataclass
 from typing import BinaryIO, Iterable, Iterator, NamedTuple, TextIO
 
 from .errors import ChatbotError, InputError
+from .knowledge import accepted_headers, header_name, looks_like_shift_jis
 from .models import Answer
 from .safe import json_text
 
 FORMATS = ("txt", "csv", "tsv", "jsonl")
 OUTPUT_FORMATS = ("jsonl", "csv", "tsv")
 MAX_LINE_BYTES = 16 * 1024
-COLUMNS = ("line", "question", "intent", "status", "score", "answer", "candidates", "reason")
+# Every format carries the same fields: the JSONL record's keys are these, in this order.
+COLUMNS = ("line", "id", "question", "intent", "status", "score", "confidence", "answer", "title", "section",
+           "reference", "candidates", "reason", "offered")
 CHUNK_LINES = 256  # questions handed to a worker at a time
 SMALL_INPUT = 2_000  # an input shorter than this is answered in this process: workers would cost more
 QUEUED_PER_JOB = 4  # chunks in flight per worker: enough to keep it busy, few enough to keep memory flat
@@ -62,6 +65,7 @@ class Item:
     line: int
     question: str
     problem: str | None = None
+    id: str | None = None  # the row's own id (an ``id`` column or field), carried to its record
 
 
 def format_of(name: str, default: str = "txt") -> str:
@@ -115,11 +119,30 @@ def _looks_like_utf16(raw: bytes, number: int) -> bool:
     return (even == 0 or odd == 0) and even + odd >= max(2, len(raw) // 4)
 
 
-def _decoded(stream: BinaryIO, name: str = "input") -> Iterator[tuple[int, str | None, str | None]]:
+def check_encoding(encoding: str) -> str:
+    """``encoding`` when files can be read in it line by line (its newline is the byte 0x0A, as
+    in UTF-8 and cp932); else an ``InputError`` saying what to do."""
+    import codecs
+
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        raise InputError(f"--encoding {encoding}: no such encoding; for Excel on Japanese Windows use cp932") from None
+    if "\n".encode(name, "replace") != b"\n" or "a".encode(name, "replace") != b"a":
+        raise InputError(f"--encoding {encoding}: lines cannot be read one by one in it; convert the file to UTF-8 "
+                         f"(iconv -f {encoding} -t UTF-8)")
+    return name
+
+
+def _decoded(stream: BinaryIO, name: str = "input", encoding: str = "utf-8") -> Iterator[tuple[int, str | None, str | None]]:
     """(line number, text or None, problem) for every physical line. A file that looks
-    like UTF-16 is an ``InputError``: read as UTF-8, every line would be junk."""
+    like UTF-16 is an ``InputError``: read as UTF-8, every line would be junk. So is one that
+    looks like Shift_JIS (its first undecodable line is cp932 Japanese, and no line before it
+    held UTF-8 beyond ASCII): it is read with ``encoding="cp932"``."""
+    utf8 = encoding.replace("_", "-").lower() in ("utf-8", "utf8")
+    seen_utf8 = False  # a line of UTF-8 beyond ASCII: the file is UTF-8, a bad line is just bad
     for number, (raw, too_long) in enumerate(_physical_lines(stream), start=1):
-        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+        if number == 1 and utf8 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
         if number <= 2 and _looks_like_utf16(raw, number):
             raise InputError(
@@ -130,21 +153,29 @@ def _decoded(stream: BinaryIO, name: str = "input") -> Iterator[tuple[int, str |
             yield number, None, f"line longer than {MAX_LINE_BYTES} bytes"
             continue
         try:
-            yield number, raw.decode("utf-8"), None
+            text = raw.decode(encoding)
         except UnicodeDecodeError as e:
-            yield number, None, f"not valid UTF-8 (byte {e.start + 1})"
+            if utf8 and not seen_utf8 and looks_like_shift_jis(raw) is not None:
+                raise InputError(
+                    f"{name}:{number}: this looks like Shift_JIS (cp932), as Excel on Japanese Windows saves it, "
+                    f"not UTF-8: use --encoding cp932"
+                ) from None
+            yield number, None, f"not valid {'UTF-8' if utf8 else encoding} (byte {e.start + 1})"
+            continue
+        seen_utf8 = seen_utf8 or not raw.isascii()
+        yield number, text, None
 
 
-def read_questions(stream: BinaryIO, fmt: str = "txt", name: str = "input") -> Iterator[Item]:
+def read_questions(stream: BinaryIO, fmt: str = "txt", name: str = "input", encoding: str = "utf-8") -> Iterator[Item]:
     """Every question of a text, CSV/TSV (``question`` column) or JSONL (``question`` field) file.
 
     A line that cannot be asked is an item with a ``problem``. A file that cannot be read
     as questions at all (UTF-16; a table without a ``question`` column, or with two; a
     quote left open) raises ``InputError`` naming ``name`` and the line."""
     if fmt in ("csv", "tsv"):
-        yield from _read_table(stream, "," if fmt == "csv" else "\t", name)
+        yield from _read_table(stream, "," if fmt == "csv" else "\t", name, encoding)
         return
-    for number, text, problem in _decoded(stream, name):
+    for number, text, problem in _decoded(stream, name, encoding):
         if problem:
             yield Item(number, "", problem)
         elif fmt == "jsonl":
@@ -164,19 +195,26 @@ def _json_item(number: int, text: str) -> Item:
         return Item(number, "", "JSON nested too deeply")
     except ValueError as e:  # a number of thousands of digits
         return Item(number, "", f"unusable JSON ({str(e).split(':')[0]})")
-    question = value.get("question") if isinstance(value, dict) else value
+    row_id = None
+    if isinstance(value, dict):
+        fields = {header_name(key) or key: field for key, field in value.items()}
+        question, row_id = fields.get("question"), fields.get("id")
+        row_id = None if row_id is None or isinstance(row_id, (dict, list)) else str(row_id)
+    else:
+        question = value
     if not isinstance(question, str):
         return Item(number, "", "no 'question' text in this JSON line")
     try:
         question.encode("utf-8")
     except UnicodeEncodeError as e:  # "\\udcff" decodes to half of a UTF-16 pair: not text
         return Item(number, "", f"not text: a lone surrogate \\u{ord(question[e.start]):04x} at character {e.start + 1}")
-    return Item(number, question.strip(), None if question.strip() else "empty question")
+    return Item(number, question.strip(), None if question.strip() else "empty question", row_id)
 
 
 def _question_column(header: list[str], name: str) -> int:
-    """Which column holds the questions: the one named ``question``, or the only one."""
-    columns = [c.strip().lower() for c in header]
+    """Which column holds the questions: the one named ``question`` (or 質問, 問い, in any case),
+    or the only one."""
+    columns = [header_name(c) or c.strip().lower() for c in header]
     found = [i for i, c in enumerate(columns) if c == "question"]
     if len(found) > 1:
         raise InputError(
@@ -187,14 +225,23 @@ def _question_column(header: list[str], name: str) -> int:
     if len(columns) == 1:
         return 0
     shown = ", ".join(repr(c.strip()) for c in header[:10]) + (", …" if len(header) > 10 else "")
-    raise InputError(f"{name}:1: no 'question' column (the columns are {shown}); name the questions' column 'question'")
+    raise InputError(f"{name}:1: no question column (the columns are {shown}); name the questions' column "
+                     f"one of: {accepted_headers('question').split(': ', 1)[1]}")
 
 
-def _read_table(stream: BinaryIO, delimiter: str, name: str = "input") -> Iterator[Item]:
+def _id_column(header: list[str]) -> int | None:
+    """The column of the rows' own ids (``id``, ``ID``, 番号), if there is exactly one."""
+    found = [i for i, c in enumerate(header) if header_name(c) == "id"]
+    return found[0] if len(found) == 1 else None
+
+
+def _read_table(stream: BinaryIO, delimiter: str, name: str = "input", encoding: str = "utf-8") -> Iterator[Item]:
+    """The rows after the header; each item's ``line`` is the file's line its row starts on,
+    the header being line 1 (so the first question is on line 2)."""
     bad: dict[int, str] = {}
 
     def lines() -> Iterator[str]:
-        for number, text, problem in _decoded(stream, name):
+        for number, text, problem in _decoded(stream, name, encoding):
             if problem:
                 bad[number] = problem
                 yield "\n"
@@ -211,7 +258,7 @@ def _read_table(stream: BinaryIO, delimiter: str, name: str = "input") -> Iterat
     header = next(reader, None)
     if header is None:
         return
-    column = _question_column(header, name)
+    column, id_column = _question_column(header, name), _id_column(header)
     start = reader.line_num + 1
     while True:
         try:
@@ -229,7 +276,8 @@ def _read_table(stream: BinaryIO, delimiter: str, name: str = "input") -> Iterat
         question = row[column].strip() if len(row) > column else ""
         if not problem and not question:
             problem = "no question in this row" if any(c.strip() for c in row) else "empty line"
-        yield Item(start, question if not problem else "", problem)
+        row_id = row[id_column].strip() if id_column is not None and len(row) > id_column else ""
+        yield Item(start, question if not problem else "", problem, row_id or None)
         start = reader.line_num + 1
 
 
@@ -242,11 +290,13 @@ class Chunk:
     end: int | None = None
 
 
-def read_chunks(stream: BinaryIO, fmt: str = "txt", size: int | None = None, name: str = "input") -> Iterator[Chunk]:
+def read_chunks(
+    stream: BinaryIO, fmt: str = "txt", size: int | None = None, name: str = "input", encoding: str = "utf-8"
+) -> Iterator[Chunk]:
     """``read_questions`` in chunks of ``size`` items (default ``CHUNK_LINES``)."""
     size = size or CHUNK_LINES
     tell = stream.tell if _seekable(stream) else lambda: None
-    items = read_questions(stream, fmt, name)
+    items = read_questions(stream, fmt, name, encoding)
     while chunk := tuple(itertools.islice(items, size)):
         yield Chunk(chunk, tell())
 
@@ -268,29 +318,45 @@ def _seekable(stream: BinaryIO) -> bool:
 
 
 def record(item: Item, answer: Answer, top_k: int) -> dict:
-    """The output record for one input line."""
-    return {"line": item.line, **answer.to_dict(top_k)}
+    """The output record for one input line: ``COLUMNS``, in every format."""
+    fields = {"line": item.line, "id": item.id, **answer.to_dict(top_k)}
+    return {column: fields[column] for column in COLUMNS}
+
+
+BOM = "\ufeff"  # what tells Excel that a CSV is UTF-8, not the Windows code page
+_TSV_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
+def tsv_cell(value: str) -> str:
+    r"""A TSV cell on one line: backslash, newline, CR and tab written as ``\\``, ``\n``, ``\r``, ``\t``
+    (the escapes of PostgreSQL's and MySQL's text format), so that every record is one line of
+    tab-separated cells for ``cut`` and ``awk``."""
+    return value.translate(_TSV_ESCAPES)
 
 
 class Formatter:
     """One record as its JSONL line or CSV/TSV row. In CSV and TSV a text cell that a
     spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab, CR first) gets a
-    ``'`` in front, unless ``guard`` is off."""
+    ``'`` in front, unless ``guard`` is off. TSV escapes line breaks and tabs (``tsv_cell``);
+    CSV quotes them. ``bom``: the CSV header starts with a UTF-8 byte-order mark, for Excel."""
 
-    def __init__(self, fmt: str = "jsonl", *, guard: bool = True):
-        self.fmt, self.guard = fmt, guard
-        if fmt != "jsonl":
+    def __init__(self, fmt: str = "jsonl", *, guard: bool = True, bom: bool = False):
+        self.fmt, self.guard, self.bom = fmt, guard, bom and fmt == "csv"
+        if fmt == "csv":
             self._buffer = io.StringIO()
-            self._csv = csv.writer(self._buffer, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
+            self._csv = csv.writer(self._buffer, lineterminator="\n")
 
     def header(self) -> str:
-        return "" if self.fmt == "jsonl" else self._row(COLUMNS)
+        if self.fmt == "jsonl":
+            return ""
+        return (BOM if self.bom else "") + self._row(COLUMNS)
 
     def __call__(self, rec: dict) -> str:
         if self.fmt == "jsonl":
             return json_text(rec) + "\n"  # controls and bidi escaped: nothing a terminal acts on
         cells = dict(rec)
         cells["candidates"] = " ".join(f"{c['intent']}:{c['score']}" for c in rec["candidates"])
+        cells["offered"] = " ".join(rec["offered"])
         return self._row([self._cell(cells[c]) for c in COLUMNS])
 
     def _cell(self, value):
@@ -301,6 +367,8 @@ class Formatter:
         return value
 
     def _row(self, cells) -> str:
+        if self.fmt == "tsv":
+            return "\t".join(tsv_cell(str(c)) for c in cells) + "\n"
         self._buffer.seek(0)
         self._buffer.truncate()
         self._csv.writerow(cells)
@@ -310,8 +378,8 @@ class Formatter:
 class Writer:
     """Writes records as JSONL, CSV or TSV to a text stream (the header first)."""
 
-    def __init__(self, out: TextIO, fmt: str = "jsonl", *, guard: bool = True):
-        self.out, self.format = out, Formatter(fmt, guard=guard)
+    def __init__(self, out: TextIO, fmt: str = "jsonl", *, guard: bool = True, bom: bool = False):
+        self.out, self.format = out, Formatter(fmt, guard=guard, bom=bom)
         out.write(self.format.header())
 
     def write(self, rec: dict) -> None:
@@ -422,10 +490,10 @@ def _umask() -> int:
     return mask
 
 
-def write_all(records: Iterable[dict], fmt: str = "jsonl", *, guard: bool = True) -> str:
+def write_all(records: Iterable[dict], fmt: str = "jsonl", *, guard: bool = True, bom: bool = False) -> str:
     """All records as one string (for tests and small jobs)."""
     buffer = io.StringIO()
-    writer = Writer(buffer, fmt, guard=guard)
+    writer = Writer(buffer, fmt, guard=guard, bom=bom)
     for rec in records:
         writer.write(rec)
     return buffer.getvalue()
@@ -444,19 +512,25 @@ class _Answerer:
     """Answers chunks with one Bot over ``kb`` (a path; None: the bundled knowledge base).
     The Bot is built on first use, in the process that uses it."""
 
-    def __init__(self, kb: str | None, fmt: str, top_k: int, guard: bool = True, log_misses: str | None = None):
+    def __init__(
+        self, kb: str | None, fmt: str, top_k: int, guard: bool = True, threshold: float | None = None,
+        log_misses: str | None = None,
+    ):
         self.kb, self.top_k, self.format = kb, top_k, Formatter(fmt, guard=guard)
-        self.log_misses = log_misses
+        self.threshold, self.log_misses = threshold, log_misses
         self._bot = None
 
     def bot(self):
         if self._bot is None:
             from .bot import Bot, default_bot  # here, not above: the reading process never loads Sudachi
 
-            if self.log_misses:  # each process appends to the log, one whole line per write
-                self._bot = Bot(self.kb, log_misses=self.log_misses)
-            else:
+            if self.threshold is None and self.log_misses is None:
                 self._bot = Bot.from_path(self.kb) if self.kb else default_bot()
+            else:  # each process appends to the miss log, one whole line per write
+                from .decide import DEFAULT, Thresholds
+
+                chosen = DEFAULT if self.threshold is None else Thresholds(answer=self.threshold, clarify=self.threshold)
+                self._bot = Bot(self.kb, thresholds=chosen, log_misses=self.log_misses)
         return self._bot
 
     def __call__(self, items: Iterable[Item]) -> Answered:
@@ -487,14 +561,15 @@ def default_jobs() -> int:
 
 def answer_chunks(
     chunks: Iterable[Chunk], *, kb: str | None = None, fmt: str = "jsonl", top_k: int = 3, jobs: int | None = None,
-    guard: bool = True, log_misses: str | None = None,
+    guard: bool = True, threshold: float | None = None, log_misses: str | None = None,
 ) -> Iterator[tuple[Chunk, Answered]]:
     """Every chunk with its answers, in input order, read from ``chunks`` as answers are taken.
 
     ``jobs``: processes answering. None: one per CPU, or this process alone when the input
     has fewer than ``SMALL_INPUT`` lines (starting workers would cost more than they save).
     1: this process. More: that many workers, each building its own Bot from ``kb``.
-    ``guard``: see ``Formatter``. ``log_misses``: see ``Bot``.
+    ``guard``: see ``Formatter``. ``threshold``: the answer (and clarify) threshold, None for the default.
+    ``log_misses``: see ``Bot``.
     """
     chunks = iter(chunks)
     ahead: list[Chunk] = []
@@ -509,12 +584,12 @@ def answer_chunks(
     jobs = jobs or default_jobs()
     chunks = itertools.chain(ahead, chunks)
     if jobs == 1:
-        answerer = _Answerer(kb, fmt, top_k, guard, log_misses)
+        answerer = _Answerer(kb, fmt, top_k, guard, threshold, log_misses)
         answerer.bot()  # a broken knowledge base is reported even for an empty input
         for chunk in chunks:
             yield chunk, answerer(chunk.items)
     else:
-        yield from _answer_in_workers(chunks, jobs, (kb, fmt, top_k, guard, log_misses))
+        yield from _answer_in_workers(chunks, jobs, (kb, fmt, top_k, guard, threshold, log_misses))
 
 
 def _answer_in_workers(chunks: Iterator[Chunk], jobs: int, answerer_args: tuple) -> Iterator[tuple[Chunk, Answered]]:
@@ -567,12 +642,13 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def _start_worker(
-    parent: int, kb: str | None, fmt: str, top_k: int, guard: bool = True, log_misses: str | None = None
+    parent: int, kb: str | None, fmt: str, top_k: int, guard: bool = True, threshold: float | None = None,
+    log_misses: str | None = None,
 ) -> None:
     global _worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the reading process to handle
     _die_with(parent)
-    _worker = _Answerer(kb, fmt, top_k, guard, log_misses)
+    _worker = _Answerer(kb, fmt, top_k, guard, threshold, log_misses)
 
 
 def _die_with(parent: int) -> None:

@@ -242,12 +242,13 @@ def run_tty(bot, stdout: TextIO, *, history_path=_DEFAULT, kb_path=None, input=N
             continue
         except EOFError:  # Ctrl-D on an empty line
             break
-        turn = conversation.reply(line)
-        if turn is None:
-            continue
-        if turn.kind == "quit":
-            break
-        show(chatview.render(turn, chatview.text_width(output.get_size().columns)) + [("", "\n")])
+        for part in line.splitlines() or [""]:  # a paste of several lines: each line is a question
+            turn = conversation.reply(part)
+            if turn is None:
+                continue
+            if turn.kind == "quit":
+                return 0
+            show(chatview.render(turn, chatview.text_width(output.get_size().columns)) + [("", "\n")])
     return 0
 
 
@@ -266,14 +267,16 @@ def run_lines(bot, stdin: TextIO, stdout: TextIO, *, kb_path=None) -> int:
     """Piped input: one question a line, plain replies, no prompt. ``/quit`` or end of input leaves.
     Replies are made inert (``safe.inert``): nothing echoed can drive the terminal."""
     conversation = Conversation(bot, kb_path)
+    first = True
     for line in input_lines(stdin):
         turn = conversation.reply(line)
         if turn is None:
             continue
         if turn.kind == "quit":
             return 0
-        stdout.write(inert(chatview.plain_reply(turn)) + "\n")
+        stdout.write(("" if first else "\n") + inert(chatview.plain_reply(turn)) + "\n")  # a blank line between replies
         stdout.flush()
+        first = False
     return 0
 
 

@@ -235,16 +235,25 @@ def source_lines(source, columns: int | None) -> Fragments:
     return _block(section, "class:source", columns) + [("class:source", f"{INDENT}{reference}\n")]
 
 
-def help_turn(columns: int | None) -> Fragments:
+def help_turn(columns: int | None, examples: Sequence[str] = ()) -> Fragments:
+    """How to use the chat; ``examples``: questions the loaded knowledge base answers."""
     out: Fragments = [("class:heading", f"{INDENT}使い方\n")]
-    out += _block("知りたいことを短い日本語の文で入力してください(例: 「裏ももがつる」「ヒップリフトのやり方」)。"
+    shown = f"(例: {''.join(f'「{e}」' for e in examples)})" if examples else ""
+    out += _block(f"知りたいことを短い日本語の文で入力してください{shown}。"
                   "前の回答の続きなら「何回やればいい?」のような短い質問でも、その話題として答えます。", "", columns)
     out += _block("聞き返しや一覧に番号が付いているときは、番号か題名を入力するとその回答を表示します。", "", columns)
     out += _block("Tab か入力中の候補で例文を補完、→ で履歴からの候補を確定。Ctrl-C で入力を消去、Ctrl-D で終了。",
                   "class:hint", columns)
     for name, what in COMMANDS:
         out += [("", INDENT), ("class:label", f"{name:<8}"), ("", f" {what}\n")]
+    out += _block("exit、quit、終了、さようなら だけの行でも終了します。", "class:hint", columns)
     return out
+
+
+def section_heading(section: str) -> str:
+    """A section's heading in /topics: 「■ よくある質問」, its own number (「5. 」) dropped, so that the
+    only numbers in the list are the ones that pick a topic."""
+    return "■ " + re.sub(r"^\s*\d+\s*[.．、)]\s*", "", section)
 
 
 def topics_turn(turn, columns: int | None) -> Fragments:
@@ -252,7 +261,7 @@ def topics_turn(turn, columns: int | None) -> Fragments:
     out: Fragments = []
     for section, choices in turn.sections:
         if section:
-            out.append(("class:heading", f"{INDENT}{section}\n"))
+            out += _block(section_heading(section), "class:heading", columns)
         out += choice_lines(choices, columns)
     out += _pick_hint(turn.choices)
     return out
@@ -277,7 +286,7 @@ ALONE_WORDS = {"clarify": "候補が二つに絞れず", "declined": "答えら�
 def why_turn(turn, columns: int | None) -> Fragments:
     """How the last answer was chosen: the pick or follow-up rule, the text read, the ranking, the rule applied."""
     why = turn.why
-    out: Fragments = [("class:heading", f"{INDENT}「{why.question}」をどう読んだか\n")]
+    out: Fragments = _block(f"「{why.question}」をどう読んだか", "class:heading", columns)
     if why.pick is not None:
         out += _block(f"番号・題名での選択です: {why.pick}", "", columns)
         if why.asked is None:
@@ -297,14 +306,21 @@ def why_turn(turn, columns: int | None) -> Fragments:
     if not why.candidates:
         out.append(("class:hint", f"{INDENT}{INDENT}(どの話題とも共通点がありません)\n"))
     for n, (title, intent, score, example) in enumerate(why.candidates, start=1):
-        out += [
-            ("", f"{INDENT}{INDENT}{n}. "),
-            ("class:score", _score(score)),
-            ("", f" {title} [{intent}]"),
-            ("class:hint", f"  例文「{example}」\n" if example else "\n"),
-        ]
+        out += _candidate(f"{INDENT}{INDENT}{n}. ", _score(score), f" {title} [{intent}]",
+                          f"  例文「{example}」" if example else "", columns)
     out += _labelled("判定", f"{STATUS_WORDS[why.status]} — {why.rule}", columns)
     return out
+
+
+def _candidate(head: str, score: str, name: str, example: str, columns: int | None) -> Fragments:
+    """One /why candidate: 「1. 0.873 題名 [id]  例文「…」」, wrapped with its further lines under
+    the score, so that a terminal never wraps it back to the first column."""
+    if not columns:
+        return [("", head), ("class:score", score), ("", name), ("class:hint", example + "\n")]
+    pad = " " * width(head)
+    lines = wrap(score + name + example, columns - width(head) + len(INDENT))
+    out: Fragments = [("", head), ("class:score", score), ("", lines[0][len(score):] + "\n")]
+    return out + [("", f"{pad}{line}\n") for line in lines[1:]]
 
 
 def message_turn(turn, columns: int | None) -> Fragments:
@@ -317,7 +333,7 @@ def render(turn, columns: int | None = None) -> Fragments:
     if kind == "answer":
         return answer_turn(turn, columns)
     if kind == "help":
-        return help_turn(columns)
+        return help_turn(columns, getattr(turn, "examples", ()))
     if kind == "topics":
         return topics_turn(turn, columns)
     if kind == "why":

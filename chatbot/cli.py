@@ -1,8 +1,8 @@
 """The ``chatbot`` command: parse arguments, call the library, turn its errors into messages.
 
 Exit status: 0 done, 1 an ``eval --min-accuracy`` not met, 2 bad usage or unusable input
-(a broken knowledge file, a missing input file) or output that cannot be written, 130/143 stopped by
-Ctrl-C/SIGTERM.
+(a broken knowledge file, a missing input file) or output that cannot be written, 3 ``ask`` declined
+(the bot has no answer), 130/143 stopped by Ctrl-C/SIGTERM.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import signal
 import sys
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
@@ -22,19 +23,28 @@ from .errors import ChatbotError, InputError
 from .safe import inert, json_text
 
 COMMANDS = ("chat", "ask", "batch", "eval", "check", "misses")
+DECLINED_STATUS = 3  # ``ask``: the bot has no answer to the question (a script can tell without --json)
 
 
 def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     parser = argparse.ArgumentParser(
         prog="chatbot",
         description="Answer Japanese questions about training and stretching the back of the thigh "
         "(or any FAQ given with --kb). With no command, starts the chat.",
     )
+    parser.add_argument("--version", action="version", version=f"chatbot {__version__}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--kb", metavar="PATH",
         help="another knowledge base: a directory with intents.yaml and knowledge/, "
         "an intents.yaml file, or a .csv/.tsv/.jsonl FAQ table with question and answer",
+    )
+    common.add_argument(
+        "--threshold", type=_probability, metavar="P",
+        help="answer only when at least this sure that the best topic is right (0-1; default 2/3), and ask "
+        "back which of two topics was meant only when as sure that it is one of them; higher declines more",
     )
     misses_log = argparse.ArgumentParser(add_help=False)
     misses_log.add_argument(
@@ -51,7 +61,8 @@ def _parser() -> argparse.ArgumentParser:
                       "else ~/.local/share/chatbot/history)")
 
     ask = sub.add_parser("ask", parents=[common, misses_log], help="answer one question",
-                         description="Answer one question and print the reply.")
+                         description="Answer one question and print the reply. Exit status 0 answered "
+                         "(or asked back which of two topics), 3 declined, 2 a question that cannot be asked.")
     ask.add_argument("question", nargs="+", help="the question (several words are joined with spaces)")
     ask.add_argument("--json", action="store_true", help="print the whole result as JSON")
     ask.add_argument("--top-k", type=int, default=3, metavar="N", help="candidates in the JSON (default 3)")
@@ -66,6 +77,11 @@ def _parser() -> argparse.ArgumentParser:
                        help="output format (default: from OUT's ending, else jsonl)")
     batch.add_argument("--input-format", choices=("txt", "csv", "tsv", "jsonl"),
                        help="input format (default: from FILE's ending, else txt)")
+    batch.add_argument("--encoding", default="utf-8", metavar="ENC",
+                       help="the input file's encoding (default utf-8; cp932 for Shift_JIS from Excel on Japanese Windows)")
+    batch.add_argument("--bom", action=argparse.BooleanOptionalAction, default=None,
+                       help="start CSV output with a UTF-8 byte-order mark, so that Excel shows Japanese "
+                       "(default: yes for a .csv file given with -o, no for stdout)")
     batch.add_argument("--top-k", type=_positive, default=3, metavar="N", help="candidates per record (default 3)")
     batch.add_argument("--no-csv-guard", action="store_true",
                        help="write CSV/TSV cells exactly as they are (by default a cell starting with = + - @, "
@@ -77,7 +93,8 @@ def _parser() -> argparse.ArgumentParser:
                         description="Measure the bot on a TSV of labelled questions (intent<TAB>question; "
                         "'none' = out of scope): in-scope right, out-of-scope declined, wrong answers.")
     ev.add_argument("labels", help="the TSV file")
-    ev.add_argument("--json", action="store_true", help="print the report as JSON")
+    ev.add_argument("--json", action="store_true", help="print the report as JSON (every missed question in 'misses')")
+    ev.add_argument("--misses", action="store_true", help="list every missed question, with its line")
     ev.add_argument("--min-accuracy", type=float, metavar="F",
                     help="exit 1 unless in-scope accuracy is at least F (0-1)")
     _check_parsers(sub, common)
@@ -112,8 +129,11 @@ def _bot(args):
     try:
         from .bot import Bot, default_bot
 
-        if getattr(args, "log_misses", None):
-            bot = Bot(args.kb, log_misses=args.log_misses)
+        if args.threshold is not None or getattr(args, "log_misses", None):
+            from .decide import DEFAULT, Thresholds
+
+            chosen = DEFAULT if args.threshold is None else Thresholds(answer=args.threshold, clarify=args.threshold)
+            bot = Bot(args.kb, thresholds=chosen, log_misses=getattr(args, "log_misses", None))
         else:
             bot = Bot.from_path(args.kb) if args.kb else default_bot()
         gc.freeze()
@@ -132,7 +152,8 @@ def cmd_chat(args, out) -> int:
 
 def cmd_ask(args, out) -> int:
     """Print the reply (inert: nothing in it can drive the terminal). A question that cannot be
-    asked (empty, too long, undecodable bytes) is declined as usual, with its reason on stderr: exit 2."""
+    asked (empty, too long, undecodable bytes) is declined as usual, with its reason on stderr: exit 2.
+    A question the bot has no answer for is declined: exit 3. Choices are listed with their ids."""
     from . import replies
 
     question = " ".join(args.question)
@@ -142,12 +163,12 @@ def cmd_ask(args, out) -> int:
     if args.json:
         out.write(json_text(answer.to_dict(args.top_k), indent=2) + "\n")
     else:
-        out.write(inert(replies.plain(answer)) + "\n")
+        out.write(inert(replies.plain(replace(answer, text=replies.listed(answer)))) + "\n")
     if answer.reason:
         out.flush()
         print(f"chatbot: error: cannot answer: {inert(answer.reason)}", file=sys.stderr)
         return 2
-    return 0
+    return DECLINED_STATUS if answer.status == "declined" else 0
 
 
 class _Terminated(BaseException):
@@ -177,6 +198,8 @@ def cmd_batch(args, out) -> int:
     out_format = args.format or (batch.format_of(args.output, "jsonl") if args.output else "jsonl")
     if out_format not in batch.OUTPUT_FORMATS:
         out_format = "jsonl"
+    encoding = batch.check_encoding(args.encoding)
+    bom = bool(args.output) if args.bom is None else args.bom
     started = time.perf_counter()
     counts = Counter()
     sink = None
@@ -195,11 +218,11 @@ def cmd_batch(args, out) -> int:
             else:
                 sink = batch.Sink(out, "stdout")
             progress = batch.Progress(sys.stderr if sys.stderr.isatty() else None, batch.input_size(source))
-            sink.write(batch.Formatter(out_format).header())
+            header = batch.Formatter(out_format, bom=bom).header()  # written with the first records: a file
             answered = batch.answer_chunks(
-                batch.read_chunks(source, in_format, name=args.file),
+                batch.read_chunks(source, in_format, name=args.file, encoding=encoding),
                 kb=args.kb, fmt=out_format, top_k=args.top_k, jobs=args.jobs, guard=not args.no_csv_guard,
-                log_misses=args.log_misses,
+                threshold=args.threshold, log_misses=args.log_misses,
             )
             for chunk, done in stack.enter_context(contextlib.closing(answered)):
                 for item, reason in zip(chunk.items, done.reasons):
@@ -208,9 +231,11 @@ def cmd_batch(args, out) -> int:
                         counts["unreadable"] += 1
                         print(inert(f"chatbot: {args.file}:{item.line}: {reason} (declined)"), file=sys.stderr)
                 counts.update(done.statuses)
-                sink.write(done.text, len(chunk.items))
+                sink.write(header + done.text, len(chunk.items))  # refused whole (Shift_JIS, UTF-16) prints nothing
+                header = ""
                 progress.update(len(chunk.items), chunk.end)
             progress.clear()
+            sink.write(header)  # an empty input still gets its header
             sink.flush()
     except (KeyboardInterrupt, _Terminated) as e:
         written = sink.records if sink else 0
@@ -249,6 +274,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a probability from 0 to 1 (e.g. 0.8), not {text!r}")
+    return value
+
+
 def _open(path: str, mode: str):
     try:
         return open(path, mode) if "b" in mode else open(path, mode, encoding="utf-8", newline="")
@@ -272,8 +307,10 @@ def cmd_eval(args, out) -> int:
                     f"({'lines' if len(unknown['lines']) > 1 else 'line'} {', '.join(map(str, unknown['lines']))}); "
                     "counted apart, not as a wrong answer"),
               file=sys.stderr)
-    out.write((json_text(result, indent=2) if args.json else inert(evaluate.format_report(result))) + "\n")
-    if args.min_accuracy is not None and result["figures"]["in_scope_accuracy"] < args.min_accuracy:
+    shown = json_text(result, indent=2) if args.json else inert(evaluate.format_report(result, show_misses=args.misses))
+    out.write(shown + "\n")
+    accuracy = result["figures"]["in_scope_accuracy"]
+    if args.min_accuracy is not None and (accuracy is None or accuracy < args.min_accuracy):
         return 1
     return 0
 
@@ -322,7 +359,7 @@ def _read_input(path: str) -> str:
 def main(argv: list[str] | None = None, out=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     out = out or sys.stdout
-    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "chat")
     args = _parser().parse_args(argv)
     handler = {"chat": cmd_chat, "ask": cmd_ask, "batch": cmd_batch, "eval": cmd_eval,

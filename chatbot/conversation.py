@@ -30,6 +30,10 @@ from .text import to_hiragana
 GREETING = "裏ももの筋トレとストレッチについてお答えします"
 WHY_CANDIDATES = 5
 QUIT_COMMANDS = ("/quit", "/exit", "/q")
+# A whole line of one of these leaves too (after NFKC, case folding, and a closing 。 or !):
+# what people type to leave a chat without reading /help first.
+QUIT_WORDS = frozenset({"exit", "quit", "bye", "終了", "終わり", "おわり", "さようなら", "さよなら", "バイバイ"})
+HELP_EXAMPLES = 2  # example questions /help shows, from the knowledge base loaded
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,7 @@ class Turn:
     text: str = ""  # the message of notice/error turns
     sections: tuple[tuple[str, tuple[Choice, ...]], ...] = ()  # /topics
     why: Why | None = None
+    examples: tuple[str, ...] = ()  # /help: questions this knowledge base answers
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,11 @@ def offered_intents(kb, answer: Answer) -> list[Intent]:
     return [kb.intent(intent_id) for intent_id in answer.offered]
 
 
+def help_examples(kb) -> tuple[str, ...]:
+    """A few questions the knowledge base answers: the first example of its first topics."""
+    return tuple(intent.examples[0] for intent in content_intents(kb)[:HELP_EXAMPLES] if intent.examples)
+
+
 def _choices(intents) -> tuple[Choice, ...]:
     return tuple(Choice(n, i.title, i.id) for n, i in enumerate(intents, start=1))
 
@@ -124,6 +134,8 @@ class Conversation:
         key = unicodedata.normalize("NFKC", text)
         if key.startswith("/"):
             return self._command(key.split()[0].lower())
+        if key.casefold().rstrip("。.!! ") in QUIT_WORDS:
+            return Turn("quit")
         return self._pick(key) or self._question(text)
 
     # ---- choosing from numbered choices --------------------------------------------
@@ -188,7 +200,7 @@ class Conversation:
         if name in QUIT_COMMANDS:
             return Turn("quit")
         if name in ("/help", "/?", "/h"):
-            return Turn("help")
+            return Turn("help", examples=help_examples(self.bot.kb))
         if name in ("/topics", "/t"):
             return self._topics()
         if name == "/why":

@@ -69,12 +69,12 @@ def figures(outcomes: list[Outcome]) -> dict:
         "questions": len(outcomes),
         "in_scope": len(inside),
         "in_scope_right": right,
-        "in_scope_accuracy": right / len(inside) if inside else 0.0,
+        "in_scope_accuracy": right / len(inside) if inside else None,  # None: no such questions (n/a)
         "out_of_scope": len(outside),
         "out_of_scope_declined": declined,
-        "out_of_scope_accuracy": declined / len(outside) if outside else 0.0,
+        "out_of_scope_accuracy": declined / len(outside) if outside else None,
         "wrong": wrong,
-        "wrong_rate": wrong / len(outcomes) if outcomes else 0.0,
+        "wrong_rate": wrong / len(outcomes) if outcomes else None,
         "clarified": clarified,
     }
 
@@ -113,6 +113,16 @@ def confusions(outcomes: list[Outcome], most: int = 10) -> list[dict]:
     ]
 
 
+def misses(outcomes: list[Outcome], lines: list[int]) -> list[dict]:
+    """Every question the bot got wrong, in file order: an in-scope question not answered with its
+    label, an out-of-scope one not declined. ``got``: the intent answered, else the status."""
+    return [
+        {"line": line, "label": o.label, "got": o.intent if o.status == ANSWERED else o.status, "question": o.question}
+        for o, line in zip(outcomes, lines)
+        if not (o.status == ANSWERED and o.intent == o.label) and not (o.label == NONE and o.status == DECLINED)
+    ]
+
+
 def sweep(outcomes: list[Outcome], base: Thresholds, points=SWEEP) -> list[dict]:
     """The three figures at other answer thresholds (the clarify threshold moves along)."""
     rows = []
@@ -138,11 +148,13 @@ def report(bot, rows: list[tuple[str, str]], lines: list[int] | None = None) -> 
         if label not in known:
             unknown.setdefault(label, []).append(line)
     outcomes = run(bot, [row for row in rows if row[0] in known])
+    counted = [line for (label, _), line in zip(rows, lines) if label in known]
     return {
         "figures": {**figures(outcomes), "unknown_label": sum(map(len, unknown.values()))},
         "unknown_labels": [{"label": label, "lines": found} for label, found in unknown.items()],
         "per_intent": per_intent(outcomes),
         "confusions": confusions(outcomes),
+        "misses": misses(outcomes, counted),
         "sweep": sweep(outcomes, bot.thresholds),
         "threshold": bot.thresholds.answer,
     }
@@ -152,12 +164,18 @@ def _pct(x) -> str:
     return "   -  " if x is None else f"{100 * x:5.1f}%"
 
 
-def format_report(result: dict) -> str:
+def _share(count: int, total: int, rate) -> str:
+    """「3/4 = 75.0%」, or 「0/0 = n/a」 when there is nothing to count."""
+    return f"{count}/{total} = {'n/a' if rate is None else _pct(rate).strip()}"
+
+
+def format_report(result: dict, *, show_misses: bool = False) -> str:
+    """The report as text; ``show_misses``: every missed question too, with its line."""
     f = result["figures"]
     lines = [
-        f"in-scope answered right: {f['in_scope_right']}/{f['in_scope']} = {_pct(f['in_scope_accuracy']).strip()}",
-        f"out-of-scope declined:   {f['out_of_scope_declined']}/{f['out_of_scope']} = {_pct(f['out_of_scope_accuracy']).strip()}",
-        f"wrong answers:           {f['wrong']}/{f['questions']} = {_pct(f['wrong_rate']).strip()}",
+        f"in-scope answered right: {_share(f['in_scope_right'], f['in_scope'], f['in_scope_accuracy'])}",
+        f"out-of-scope declined:   {_share(f['out_of_scope_declined'], f['out_of_scope'], f['out_of_scope_accuracy'])}",
+        f"wrong answers:           {_share(f['wrong'], f['questions'], f['wrong_rate'])}",
         f"asked to clarify:        {f['clarified']}/{f['questions']}",
     ]
     if result.get("unknown_labels"):
@@ -170,8 +188,13 @@ def format_report(result: dict) -> str:
         lines += ["", "most confused (label -> got):"]
         for c in result["confusions"]:
             lines.append(f"  {c['label']} -> {c['got']}: {c['count']}  e.g. {' / '.join(c['examples'])}")
+        if not show_misses:
+            lines.append(f"  ({len(result['misses'])} missed questions in all: --misses lists every one)")
     lines += ["", f"threshold sweep (current {result['threshold']:.2f}; a probability, see chatbot/calibrate.py):",
               "  answer>=  in-scope  out-of-scope  wrong"]
     for row in result["sweep"]:
         lines.append(f"  {row['threshold']:.2f}     {_pct(row['in_scope_accuracy'])}    {_pct(row['out_of_scope_accuracy'])}   {_pct(row['wrong_rate'])}")
+    if show_misses:
+        lines += ["", f"missed questions ({len(result['misses'])}; line: label -> got  question):"]
+        lines += [f"  {m['line']}: {m['label']} -> {m['got']}  {m['question']}" for m in result["misses"]]
     return "\n".join(lines)

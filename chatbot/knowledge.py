@@ -52,12 +52,51 @@ def read_bytes(path: Path) -> bytes:
 
 
 def decode(data: bytes, path) -> str:
-    """UTF-8 text; bad UTF-8 is a KnowledgeError with the line."""
+    """UTF-8 text (a BOM dropped). A file that is not UTF-8 but is Shift_JIS (cp932) through and
+    through, as Excel on Japanese Windows saves a CSV, is read as that; anything else that is
+    not UTF-8 is a KnowledgeError with the line."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
+        shift_jis = looks_like_shift_jis(data)
+        if shift_jis is not None:
+            return shift_jis
         line = data[: e.start].count(b"\n") + 1
         raise KnowledgeError(path, "not valid UTF-8; save the file as UTF-8", line) from e
+
+
+def looks_like_shift_jis(data: bytes) -> str | None:
+    """``data`` read as Shift_JIS (cp932) when it all decodes so and holds Japanese, else None.
+    A stray byte of Latin-1 or broken UTF-8 is not valid cp932 (a lead byte needs its trail byte),
+    so a file that passes is all but certainly Shift_JIS."""
+    try:
+        text = data.decode("cp932")
+    except UnicodeDecodeError:
+        return None
+    return text if any("\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" for ch in text) else None
+
+
+# The names a FAQ table's or a question file's header may give its columns: matched after
+# NFKC and case folding (Question, QUESTION, ｑｕｅｓｔｉｏｎ), Excel's BOM dropped.
+HEADER_NAMES = {
+    "question": ("question", "質問", "問い", "質問文"),
+    "answer": ("answer", "回答", "答え", "解答"),
+    "id": ("id", "番号", "no"),
+    "title": ("title", "タイトル", "題名", "見出し"),
+}
+_HEADER_OF = {unicodedata.normalize("NFKC", name).casefold(): key for key, names in HEADER_NAMES.items() for name in names}
+
+
+def header_name(cell) -> str | None:
+    """The column a header cell names (``question``, ``answer``, ``id``, ``title``), or None."""
+    if not isinstance(cell, str):
+        return None
+    return _HEADER_OF.get(unicodedata.normalize("NFKC", cell).strip().lstrip("\ufeff").strip().casefold())
+
+
+def accepted_headers(*keys: str) -> str:
+    """「question (question, 質問, 問い, 質問文)」…: the header names accepted, for an error message."""
+    return "; ".join(f"{key}: {', '.join(HEADER_NAMES[key])}" for key in keys)
 
 
 def read_text(path: Path) -> str:
@@ -252,15 +291,14 @@ def _table_rows(text: str, path: str):
                 raise KnowledgeError(path, "nested too deeply to read; flatten the line", line) from e
             if not isinstance(row, dict):
                 raise KnowledgeError(path, "each line must be a JSON object with 'question' and 'answer'", line)
-            yield line, row
+            yield line, {header_name(key) or key: value for key, value in row.items()}
         return
     import csv
     import io
 
     reader = csv.DictReader(io.StringIO(text), delimiter="\t" if str(path).endswith(".tsv") else ",")
     try:
-        if not reader.fieldnames or "question" not in reader.fieldnames or "answer" not in reader.fieldnames:
-            raise KnowledgeError(path, "the header must name the columns 'question' and 'answer' (and optionally 'id')", 1)
+        reader.fieldnames = _table_header(reader.fieldnames or [], path)
         width = len(reader.fieldnames)
         for row in reader:
             if None in row or None in row.values():  # an unquoted comma cut the row, or a field is missing
@@ -273,6 +311,22 @@ def _table_rows(text: str, path: str):
             yield reader.line_num, row
     except csv.Error as e:  # a field over csv's limit (131,072 characters), a NUL...
         raise KnowledgeError(path, f"not a readable table: {e}", reader.line_num + 1) from e
+
+
+def _table_header(header: list[str], path) -> list[str]:
+    """The header with each known column under its own name (質問 → question); a table without a
+    question or an answer column, or with one named twice, is a KnowledgeError naming the accepted names."""
+    names = [header_name(cell) or cell for cell in header]
+    for key in HEADER_NAMES:
+        if names.count(key) > 1:
+            twice = ", ".join(repr(c) for c, n in zip(header, names) if n == key)
+            raise KnowledgeError(path, f"two columns name the {key} ({twice}); keep one", 1)
+    if "question" not in names or "answer" not in names:
+        shown = ", ".join(repr(c) for c in header[:10]) or "nothing"
+        raise KnowledgeError(
+            path, f"the header must name a question and an answer column (it has {shown}); accepted names, "
+            f"in any case: {accepted_headers('question', 'answer', 'id', 'title')}", 1)
+    return names
 
 
 def _layout(path: Path) -> tuple[Path, Path]:

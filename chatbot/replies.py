@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Sequence
 
 from .text import fold, to_hiragana
@@ -44,6 +45,21 @@ def source_line(answer) -> str | None:
     if not answer.source.reference:
         return f"出典: {answer.source.section}"
     return f"出典: {answer.source.section} / 参考: {answer.source.reference}"
+
+
+def listed(answer) -> str:
+    """The reply with its numbered choices as a list of titles and ids (「・題名 [id]」), for output
+    where a number cannot be typed back (``chatbot ask``): each id is what to look the topic up by."""
+    if not answer.offered:
+        return answer.text
+    kept, titles = [], []
+    for line in answer.text.split("\n"):
+        numbered = re.match(r"(\d+)\. (.*)", line)
+        if numbered and len(titles) < len(answer.offered):
+            titles.append(numbered[2])
+        else:
+            kept.append(line)
+    return "\n".join(kept + [f"・{title} [{intent}]" for title, intent in zip(titles, answer.offered)])
 
 
 def plain(answer) -> str:

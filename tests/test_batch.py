@@ -2,6 +2,7 @@ import csv
 import io
 import json
 import os
+import re
 from concurrent.futures import ProcessPoolExecutor
 
 import pytest
@@ -70,20 +71,97 @@ def test_format_of(name, fmt):
 
 
 RECORD = {
-    "line": 1, "question": "q,\t\"x\"", "intent": None, "status": "declined", "score": 0.1,
-    "answer": "a\nb", "candidates": [{"intent": "cramp", "score": 0.1}], "reason": None,
+    "line": 1, "id": "q7", "question": "q,\t\"x\"", "intent": None, "status": "declined", "score": 0.1,
+    "confidence": 0.05, "answer": "a\nb\\n", "title": None, "section": None, "reference": None,
+    "candidates": [{"intent": "cramp", "score": 0.1}], "reason": None, "offered": ["cramp", "stretch"],
 }
+CELLS = ["1", "q7", "q,\t\"x\"", "", "declined", "0.1", "0.05", "a\nb\\n", "", "", "", "cramp:0.1", "", "cramp stretch"]
 
 
 def test_writer_jsonl():
     assert json.loads(write_all([RECORD], "jsonl")) == RECORD
 
 
-@pytest.mark.parametrize("fmt, delimiter", [("csv", ","), ("tsv", "\t")])
-def test_writer_csv_and_tsv_round_trip(fmt, delimiter):
-    rows = list(csv.reader(io.StringIO(write_all([RECORD], fmt)), delimiter=delimiter))
-    assert rows[0] == ["line", "question", "intent", "status", "score", "answer", "candidates", "reason"]
-    assert rows[1] == ["1", "q,\t\"x\"", "", "declined", "0.1", "a\nb", "cramp:0.1", ""]
+def test_writer_csv_round_trip():
+    rows = list(csv.reader(io.StringIO(write_all([RECORD], "csv"))))
+    assert rows == [list(batch.COLUMNS), CELLS]
+
+
+def test_tsv_writes_each_record_on_one_line_with_escapes():
+    text = write_all([RECORD, RECORD], "tsv")
+    lines = text.split("\n")[:-1]
+    assert len(lines) == 3 and all(len(line.split("\t")) == len(batch.COLUMNS) for line in lines)
+    escaped = [c.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t") for c in CELLS]
+    assert lines[1].split("\t") == escaped  # 'a\nb\\n' -> 'a\\nb\\\\n': a backslash stays tellable from a newline
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "jsonl"])
+def test_every_format_carries_the_same_fields(bot, fmt):
+    rec = batch.record(Item(2, "裏ももがつる", id="x1"), bot.answer("裏ももがつる"), 3)
+    assert list(rec) == list(batch.COLUMNS)
+    assert {"title", "section", "reference", "id", "line"} <= set(rec)
+    if fmt == "jsonl":
+        assert list(json.loads(write_all([rec], fmt))) == list(batch.COLUMNS)
+    else:
+        header, row = list(csv.reader(io.StringIO(write_all([rec], fmt)), delimiter="," if fmt == "csv" else "\t"))
+        assert header == list(batch.COLUMNS)
+        cells = dict(zip(header, row))
+        assert (cells["id"], cells["title"], cells["section"]) == ("x1", rec["title"], rec["section"])
+        assert cells["reference"].startswith("https://")
+
+
+@pytest.mark.parametrize("fmt, bom, starts", [("csv", True, "\ufeffline,"), ("csv", False, "line,"),
+                                              ("tsv", True, "line\t"), ("jsonl", True, "{")])
+def test_a_bom_only_before_a_csv_header(fmt, bom, starts):
+    assert write_all([RECORD], fmt, bom=bom).startswith(starts)
+
+
+SJIS_QUESTIONS = "裏ももがつる\n前にストレッチは必要?\n"
+
+
+@pytest.mark.parametrize("fmt, data", [
+    ("txt", SJIS_QUESTIONS.encode("cp932")),
+    ("csv", ("id,question\n1," + SJIS_QUESTIONS.split("\n")[0] + "\n").encode("cp932")),
+    ("txt", b"RDL\n" + SJIS_QUESTIONS.encode("cp932")),  # ASCII before it says nothing about the encoding
+])
+def test_shift_jis_is_refused_whole_saying_to_use_encoding_cp932(fmt, data):
+    with pytest.raises(InputError, match=r"q\.txt:\d: this looks like Shift_JIS \(cp932\).*use --encoding cp932"):
+        list(read_questions(io.BytesIO(data), fmt, name="q.txt"))
+
+
+def test_encoding_cp932_reads_shift_jis():
+    got = [(i.line, i.question, i.problem) for i in read_questions(io.BytesIO(SJIS_QUESTIONS.encode("cp932")),
+                                                                     encoding="cp932")]
+    assert got == [(1, "裏ももがつる", None), (2, "前にストレッチは必要?", None)]
+
+
+def test_a_shift_jis_line_in_a_utf8_file_is_declined_alone():
+    data = "裏ももがつる\n".encode() + "前にストレッチは必要?\n".encode("cp932") + "RDLとは\n".encode()
+    got = [(i.line, i.problem is None) for i in read_questions(io.BytesIO(data))]
+    assert got == [(1, True), (2, False), (3, True)]
+
+
+@pytest.mark.parametrize("encoding, words", [("nope", "no such encoding"), ("utf-16", "cannot be read one by one")])
+def test_an_unusable_encoding_is_refused(encoding, words):
+    with pytest.raises(InputError, match=words):
+        batch.check_encoding(encoding)
+
+
+@pytest.mark.parametrize("fmt, data", [
+    ("csv", "ID,Question\nq1,裏ももがつる\nq2,RDLとは\n"),
+    ("csv", "番号,質問\nq1,裏ももがつる\nq2,RDLとは\n"),
+    ("tsv", "問い\tid\n裏ももがつる\tq1\nRDLとは\tq2\n"),
+    ("jsonl", '{"id": "q1", "question": "裏ももがつる"}\n{"ID": "q2", "質問": "RDLとは"}\n'),
+])
+def test_question_files_headers_in_any_case_and_ids_carried(fmt, data):
+    got = [(i.line, i.id, i.question) for i in read_questions(io.BytesIO(data.encode()), fmt)]
+    first = 1 if fmt == "jsonl" else 2  # a table's header is its line 1
+    assert got == [(first, "q1", "裏ももがつる"), (first + 1, "q2", "RDLとは")]
+
+
+def test_no_question_column_names_the_accepted_names():
+    with pytest.raises(InputError, match="no question column.*question, 質問, 問い"):
+        list(read_questions(io.BytesIO("a,b\nx,y\n".encode()), "csv", name="q.csv"))
 
 
 # --- chunks, workers, progress ---------------------------------------------------------
@@ -260,7 +338,8 @@ def test_nul_bytes_inside_utf8_lines_are_not_taken_for_utf16():
 @pytest.mark.parametrize(
     "header, message",
     [
-        ("id,text", r"q.csv:1: no 'question' column \(the columns are 'id', 'text'\)"),
+        ("id,text", r"q.csv:1: no question column \(the columns are 'id', 'text'\)"),
+        ("質問,id,Question", r"q.csv:1: 2 'question' columns \(columns 1, 3\); keep one"),
         ("question,id,Question", r"q.csv:1: 2 'question' columns \(columns 1, 3\); keep one"),
     ],
 )
@@ -318,6 +397,16 @@ def test_jsonl_is_split_at_newlines_only(separator):
 # --- writing ----------------------------------------------------------------------------
 
 
+def read_back(text: str, fmt: str) -> list[dict]:
+    """CSV or TSV output as its records (TSV's escapes undone)."""
+    if fmt == "csv":
+        header, *rows = csv.reader(io.StringIO(text, newline=""))
+    else:
+        unescape = lambda cell: re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t", "r": "\r"}.get(m[1], m[1]), cell)  # noqa: E731
+        header, *rows = [[unescape(c) for c in line.split("\t")] for line in text.split("\n")[:-1]]
+    return [dict(zip(header, row)) for row in rows]
+
+
 @pytest.mark.parametrize(
     "text, guarded",
     [
@@ -326,19 +415,20 @@ def test_jsonl_is_split_at_newlines_only(separator):
         ("裏もも=1", "裏もも=1"), ("", ""),
     ],
 )
-@pytest.mark.parametrize("fmt, delimiter", [("csv", ","), ("tsv", "\t")])
-def test_csv_cells_that_a_spreadsheet_would_run_get_a_quote_unless_asked_not_to(text, guarded, fmt, delimiter):
+@pytest.mark.parametrize("fmt", ["csv", "tsv"])
+def test_csv_cells_that_a_spreadsheet_would_run_get_a_quote_unless_asked_not_to(text, guarded, fmt):
     rec = dict(RECORD, question=text, answer=text, candidates=[])
     for guard, expected in ((True, guarded), (False, text)):
-        row = list(csv.reader(io.StringIO(write_all([rec], fmt, guard=guard), newline=""), delimiter=delimiter))[1]
-        assert (row[1], row[5]) == (expected, expected)
+        row = read_back(write_all([rec], fmt, guard=guard), fmt)[0]
+        assert (row["question"], row["answer"]) == (expected, expected)
 
 
-@pytest.mark.parametrize("fmt", ["csv", "tsv"])
-def test_a_cell_starting_with_cr_is_guarded_too(fmt):
+@pytest.mark.parametrize("fmt, cell, bare", [("csv", "'\r=1+2", "\r=1+2"), ("tsv", "'\\r=1+2", "\\r=1+2")])
+def test_a_cell_starting_with_cr_is_guarded_too(fmt, cell, bare):
     rec = dict(RECORD, question="\r=1+2", candidates=[])
-    assert "\n1,'\r=1+2," in write_all([rec], fmt).replace("\t", ",")
-    assert "\n1,\r=1+2," in write_all([rec], fmt, guard=False).replace("\t", ",")
+    delimiter = "," if fmt == "csv" else "\t"
+    assert f"\n1{delimiter}q7{delimiter}{cell}{delimiter}" in write_all([rec], fmt)
+    assert f"\n1{delimiter}q7{delimiter}{bare}{delimiter}" in write_all([rec], fmt, guard=False)
 
 
 def test_jsonl_records_are_never_guarded():

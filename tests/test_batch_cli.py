@@ -189,7 +189,7 @@ def test_a_table_without_a_question_column_is_refused(tmp_path, capsys):
     src = tmp_path / "q.csv"
     src.write_text("id,text\n1,裏ももがつる\n", encoding="utf-8")
     assert run(["batch", str(src)]) == (2, "")
-    assert f"chatbot: error: {src}:1: no 'question' column (the columns are 'id', 'text')" in capsys.readouterr().err
+    assert f"chatbot: error: {src}:1: no question column (the columns are 'id', 'text')" in capsys.readouterr().err
 
 
 def test_a_worker_that_keeps_dying_is_reported_not_a_traceback(questions, monkeypatch, capsys):

@@ -178,10 +178,77 @@ def test_topics_lists_sections_and_a_number_answers_it(bot):
     content = [i for i in bot.kb.intents if i.source]
     out = talk(bot, "/topics\r8\r" + CTRL_D)
     listing, picked = replies_of(out)[1:3]
-    assert f"  {content[0].source.section}\n    1. {content[0].title}" in listing
+    assert f"  {chatview.section_heading(content[0].source.section)}\n    1. {content[0].title}" in listing
     assert f"{len(content)}. {content[-1].title}" in listing and "あいさつ" not in listing
-    assert listing.count(content[-1].source.section) == 1  # one heading per section
+    assert listing.count(chatview.section_heading(content[-1].source.section)) == 1  # one heading per section
     assert picked.split("\n")[0] == f"  {content[7].title}"
+
+
+@pytest.mark.parametrize("section, heading", [
+    ("5. よくある質問/注意点・失敗しないためのコツ", "■ よくある質問/注意点・失敗しないためのコツ"),
+    ("３．種目", "■ 種目"),
+    ("用語", "■ 用語"),
+])
+def test_topics_headings_carry_no_number_of_their_own(section, heading):
+    assert chatview.section_heading(section) == heading
+
+
+def test_topics_numbers_only_the_topics(bot):
+    listing = replies_of(talk(bot, "/topics\r" + CTRL_D))[1]
+    numbered = [int(m) for m in re.findall(r"^\s*(\d+)[.．]", listing, re.M)]
+    assert numbered == list(range(1, len(numbered) + 1)) and len(numbered) > 5
+
+
+def test_help_examples_come_from_the_knowledge_base_loaded(bot, faq):
+    over_faq = replies_of(talk(Bot.from_path(faq), "/help\r" + CTRL_D))[1]
+    assert "燃えるゴミは何曜日に出せますか" in lines(over_faq) and "裏もも" not in over_faq
+    bundled = lines(replies_of(talk(bot, "/help\r" + CTRL_D))[1])
+    first = talk_state.content_intents(bot.kb)[0].examples[0]
+    assert f"「{first}」" in bundled
+
+
+@pytest.mark.parametrize("word", ["exit", "quit", "QUIT", "Exit", "ｅｘｉｔ", "終了", "さようなら", "さようなら。", "さよなら!", "bye"])
+def test_a_line_of_a_leaving_word_leaves(bot, word):
+    out = talk(bot, f"{word}\r裏ももがつる\r" + CTRL_D)  # Ctrl-D ends a chat that stayed
+    assert "裏ももがつるとき" not in out and len(replies_of(out)) == 1
+
+
+@pytest.mark.parametrize("word", ["exit", "終了", "さようなら"])
+def test_a_leaving_word_ends_piped_input_too(bot, word):
+    assert piped(bot, f"{word}\n裏ももがつる\n".encode()) == ""
+
+
+def test_a_leaving_word_inside_a_question_is_a_question(bot):
+    assert talk_state.Conversation(bot).reply("終了後のストレッチは必要?").kind == "answer"
+
+
+def test_a_paste_of_three_lines_is_three_questions(bot):
+    out = talk(bot, paste("裏ももがつる\nRDLってなに?\n前にストレッチは必要?") + CTRL_D)
+    for question in ("裏ももがつる", "RDLってなに?", "前にストレッチは必要?"):
+        assert bot.answer(question).status == "answered"
+        assert f"  {bot.kb.intent(bot.answer(question).intent).title}\n" in out, question
+
+
+def test_a_paste_ending_in_exit_answers_then_leaves(bot):
+    out = talk(bot, paste("裏ももがつる\nexit\nRDLってなに?") + CTRL_D)
+    assert "  裏ももがつるとき\n" in out and bot.kb.intent("romanian_deadlift").title not in out
+
+
+@pytest.mark.parametrize("columns", [24, 36, 60])
+def test_why_lines_keep_their_indent_when_they_wrap(bot, columns):
+    conversation = talk_state.Conversation(bot)
+    conversation.reply("夜中に脚がつって目が覚めるのですが、ストレッチで防げますか")
+    shown = chatview.plain(chatview.render(conversation.reply("/why"), columns))
+    for line in shown.rstrip("\n").split("\n"):
+        assert line.startswith(chatview.INDENT), line
+        one_word = re.fullmatch(r"\s*[!-~]+", line)  # an id longer than the line is never cut
+        assert one_word or chatview.width(line) <= columns + len(chatview.INDENT), line
+
+
+def test_piped_replies_are_separated_by_a_blank_line(bot):
+    out = piped(bot, "裏ももがつる\nRDLってなに?\n".encode())
+    first, second = out.split("\n\n")
+    assert first == replies.plain(bot.answer("裏ももがつる")) and second == replies.plain(bot.answer("RDLってなに?")) + "\n"
 
 
 def test_why_explains_the_last_answer(bot):
@@ -489,7 +556,7 @@ def test_piped_input_gets_plain_replies_and_keeps_the_conversation(bot):
     assert chat.run(bot, stdin, stdout) == 0
     offered = talk_state.offered_intents(bot.kb, bot.answer("明日の天気は?"))
     out = stdout.getvalue()
-    assert out.startswith(replies.plain(bot.answer("裏ももがつる")) + "\n" + bot.answer("明日の天気は?").text + "\n")
+    assert out.startswith(replies.plain(bot.answer("裏ももがつる")) + "\n\n" + bot.answer("明日の天気は?").text + "\n\n")
     assert out.count(offered[0].answer) == 1 and out.count("(出典") == 2
     assert "質問>" not in out and talk_state.GREETING not in out and "\x1b" not in out
 

@@ -1,12 +1,13 @@
 import argparse
 import io
 import json
+import re
 import subprocess
 import sys
 
 import pytest
 
-from chatbot import batch, cli
+from chatbot import __version__, batch, cli
 
 from .conftest import SHARED, needs_shared
 from .test_batch import pools  # noqa: F401 (a fixture: the worker counts of the pools started)
@@ -38,6 +39,38 @@ def test_ask_json(question, intent):
     assert result["reference"].startswith("https://")
 
 
+@pytest.mark.parametrize("argv", [["ask"], ["ask", "--json"]])
+def test_ask_declined_exits_3_so_that_a_script_can_tell(argv):
+    assert run([*argv, "明日の天気を教えてください"])[0] == cli.DECLINED_STATUS == 3
+    assert run([*argv, "裏ももがつる"])[0] == 0
+
+
+def test_ask_lists_the_offered_topics_with_their_ids_not_numbers(bot):
+    code, out = run(["ask", "明日の天気を教えてください"])
+    offered = bot.answer("明日の天気を教えてください").offered
+    assert code == 3 and not re.search(r"^\d+\. ", out, re.M)
+    assert out.rstrip("\n").split("\n")[-len(offered):] == [f"・{bot.kb.intent(i).title} [{i}]" for i in offered]
+
+
+@pytest.mark.parametrize("text, offered, listed", [
+    ("「A」と「B」のどちらについてのご質問ですか?\n1. A\n2. B", ("a", "b"),
+     "「A」と「B」のどちらについてのご質問ですか?\n・A [a]\n・B [b]"),
+    ("すみません。\n次のような話題ならお答えできます:\n1. 3. 種目\n2. B", ("x", "y"),
+     "すみません。\n次のような話題ならお答えできます:\n・3. 種目 [x]\n・B [y]"),
+    ("1. 答えの一部です", (), "1. 答えの一部です"),  # an answer's own numbered line stays as it is
+])
+def test_listed_turns_numbered_choices_into_titles_with_ids(text, offered, listed):
+    from chatbot import Answer, replies
+
+    assert replies.listed(Answer("q", text, "clarify", None, 0.5, offered=offered)) == listed
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["--version"])
+    assert info.value.code == 0 and capsys.readouterr().out == f"chatbot {__version__}\n"
+
+
 def test_ask_joins_words():
     code, out = run(["ask", "--json", "RDL", "とは"])
     assert json.loads(out)["question"] == "RDL とは"
@@ -47,7 +80,7 @@ def test_ask_out_of_scope_declines_and_offers_topics(bot):
     code, out = run(["ask", "--json", "明日の天気を教えてください"])
     result = json.loads(out)
     offered = [bot.kb.intent(i).title for i in bot.answer("明日の天気を教えてください").offered]
-    assert (code, result["status"], result["intent"]) == (0, "declined", None)
+    assert (code, result["status"], result["intent"]) == (3, "declined", None)
     assert result["answer"].startswith("すみません、そのご質問にお答えできる情報がありません。")
     assert result["answer"].splitlines()[-3:] == [f"{n}. {title}" for n, title in enumerate(offered, start=1)]
 
@@ -76,7 +109,8 @@ HOSTILE = "\x1b]0;PWNED\x07\x1b[2J\x9b\u202e\u2066x"
 
 def test_ask_json_escapes_controls_and_bidi_but_keeps_the_value():
     code, out = run(["ask", "--json", HOSTILE + "裏ももがつる"])
-    assert code == 0 and json.loads(out)["question"] == HOSTILE + "裏ももがつる"
+    assert code == (3 if json.loads(out)["status"] == "declined" else 0)
+    assert json.loads(out)["question"] == HOSTILE + "裏ももがつる"
     assert not any(ch in out for ch in "\x1b\x07\x9b\u202e\u2066")
     assert "裏ももがつる" in out  # Japanese stays readable (ensure_ascii is off)
 
@@ -129,9 +163,61 @@ def test_batch_output_formats_to_file(tmp_path, fmt):
         assert [r["intent"] for r in records] == ["cramp", "romanian_deadlift"]
         assert all(len(r["candidates"]) <= 2 for r in records)
     else:
-        header, first, second = text.splitlines()[:1] + [l for l in text.splitlines()[1:] if l[:1].isdigit()][:2]
-        assert header.split("," if fmt == "csv" else "\t")[:4] == ["line", "question", "intent", "status"]
+        assert text.startswith("\ufeff") == (fmt == "csv")  # a BOM for Excel, in a .csv file only
+        header, first, second = text.lstrip("\ufeff").splitlines()[:1] + [l for l in text.splitlines()[1:] if l[:1].isdigit()][:2]
+        assert header.split("," if fmt == "csv" else "\t") == list(batch.COLUMNS)
         assert "cramp" in first and "romanian_deadlift" in second
+
+
+@pytest.mark.parametrize("argv, bom", [([], False), (["--bom"], True)])
+def test_batch_csv_to_stdout_has_a_bom_only_when_asked(tmp_path, argv, bom):
+    src = tmp_path / "q.txt"
+    src.write_text("裏ももがつる\n", encoding="utf-8")
+    code, out = run(["batch", str(src), "--format", "csv", *argv])
+    assert code == 0 and out.startswith("\ufeff") == bom and out.lstrip("\ufeff").startswith("line,id,question,")
+
+
+@pytest.mark.parametrize("fmt, header", [("csv", "line,id,question,"), ("tsv", "line\tid\tquestion\t"), ("jsonl", "")])
+def test_batch_an_empty_input_gets_its_header(tmp_path, fmt, header):
+    src = tmp_path / "q.txt"
+    src.write_bytes(b"")
+    code, out = run(["batch", str(src), "--format", fmt])
+    assert code == 0 and out.startswith(header) and out.count("\n") == (1 if header else 0)
+
+
+def test_batch_no_bom_writes_a_csv_file_without_one(tmp_path):
+    src, out = tmp_path / "q.txt", tmp_path / "a.csv"
+    src.write_text("裏ももがつる\n", encoding="utf-8")
+    assert run(["batch", str(src), "-o", str(out), "--no-bom"])[0] == 0
+    assert out.read_bytes().startswith(b"line,id,question,")
+
+
+SJIS_CSV = "番号,質問\nq1,裏ももがつる\nq2,前にストレッチは必要?\n".encode("cp932")
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "tsv"])
+def test_batch_shift_jis_file_is_refused_saying_use_encoding(tmp_path, capsys, fmt):
+    src = tmp_path / "q.csv"
+    src.write_bytes(SJIS_CSV)
+    assert run(["batch", str(src), "--format", fmt]) == (2, "")  # not even a header
+    err = capsys.readouterr().err
+    assert f"chatbot: error: {src}:1: this looks like Shift_JIS (cp932)" in err and "use --encoding cp932" in err
+
+
+def test_batch_encoding_cp932_reads_it_and_carries_ids_and_header_line(tmp_path):
+    src = tmp_path / "q.csv"
+    src.write_bytes(SJIS_CSV)
+    code, out = run(["batch", str(src), "--encoding", "cp932"])
+    records = [json.loads(line) for line in out.splitlines()]
+    assert code == 0
+    assert [(r["line"], r["id"], r["intent"]) for r in records] == [(2, "q1", "cramp"), (3, "q2", "stretch_before_training")]
+
+
+def test_batch_unknown_encoding_is_bad_usage(tmp_path, capsys):
+    src = tmp_path / "q.txt"
+    src.write_text("x\n", encoding="utf-8")
+    assert run(["batch", str(src), "--encoding", "klingon"]) == (2, "")
+    assert "--encoding klingon: no such encoding" in capsys.readouterr().err
 
 
 def test_batch_csv_input_with_question_column(tmp_path):
@@ -240,6 +326,47 @@ def test_eval_prints_the_three_figures(tmp_path):
     assert "wrong answers:           0/2 = 0.0%" in out
 
 
+MISSED = ["明日の天気は?", "株価を教えて", "今日の夕飯", "電車の時刻", "映画のおすすめ"]
+
+
+def test_eval_json_lists_every_missed_question_with_its_line(tmp_path):
+    labels = tmp_path / "labels.tsv"
+    labels.write_text("intent\tquestion\ncramp\t裏ももがつった\n" + "".join(f"cramp\t{q}\n" for q in MISSED), encoding="utf-8")
+    code, out = run(["eval", "--json", str(labels)])
+    misses = json.loads(out)["misses"]
+    assert code == 0 and [(m["line"], m["label"], m["question"]) for m in misses] == [
+        (n, "cramp", q) for n, q in enumerate(MISSED, start=3)]
+    assert all(m["got"] in ("declined", "clarify") or m["got"] != "cramp" for m in misses)
+
+
+def test_eval_misses_prints_every_one(tmp_path):
+    labels = tmp_path / "labels.tsv"
+    labels.write_text("".join(f"cramp\t{q}\n" for q in MISSED) + "none\t裏ももがつる\n", encoding="utf-8")
+    code, out = run(["eval", "--misses", str(labels)])
+    listed = out[out.index("missed questions (6;"):].splitlines()[1:]
+    assert [line.split(": ", 1)[0].strip() for line in listed] == ["1", "2", "3", "4", "5", "6"]
+    assert listed[-1] == "  6: none -> cramp  裏ももがつる"
+    assert "missed questions (" not in run(["eval", str(labels)])[1]
+
+
+@pytest.mark.parametrize("rows, shown", [
+    ("cramp\t裏ももがつった\n", "out-of-scope declined:   0/0 = n/a"),
+    ("none\t明日の天気は?\n", "in-scope answered right: 0/0 = n/a"),
+])
+def test_eval_a_figure_of_no_questions_reads_n_a(tmp_path, rows, shown):
+    labels = tmp_path / "labels.tsv"
+    labels.write_text(rows, encoding="utf-8")
+    code, out = run(["eval", str(labels)])
+    assert code == 0 and shown in out and "0/0 = 0.0%" not in out
+
+
+def test_eval_reads_labels_saved_as_shift_jis(tmp_path):
+    labels = tmp_path / "labels.tsv"
+    labels.write_bytes("intent\tquestion\ncramp\t裏ももがつった\n".encode("cp932"))
+    code, out = run(["eval", str(labels)])
+    assert code == 0 and "in-scope answered right: 1/1 = 100.0%" in out
+
+
 def test_eval_min_accuracy_fails_with_exit_1(tmp_path):
     labels = tmp_path / "labels.tsv"
     labels.write_text("cramp\t明日の天気は?\n", encoding="utf-8")
@@ -288,3 +415,36 @@ def test_dev_set_meets_the_bar():
     assert figures["in_scope_accuracy"] >= 0.95
     assert figures["out_of_scope_accuracy"] >= 0.90
     assert figures["wrong_rate"] <= 0.03
+
+
+UNSURE = "ストレッチっていつやる"  # the bundled knowledge is about 57% sure of its best topic
+
+
+@pytest.mark.parametrize("threshold, status", [("0.3", "answered"), ("0.99", "declined")])
+def test_threshold_changes_how_readily_ask_answers(threshold, status, bot):
+    assert bot.answer(UNSURE).status == "declined" and 0.3 < bot.answer(UNSURE).confidence < 0.99
+    code, out = run(["ask", "--json", "--threshold", threshold, UNSURE])
+    assert json.loads(out)["status"] == status and code == (0 if status == "answered" else 3)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_threshold_reaches_batch_workers(tmp_path, monkeypatch, jobs, pools):
+    monkeypatch.setattr(batch, "CHUNK_LINES", 1)
+    src = tmp_path / "q.txt"
+    src.write_text(f"{UNSURE}\n裏ももがつる\n", encoding="utf-8")
+    code, out = run(["batch", str(src), "--jobs", jobs, "--threshold", "0.3"])
+    assert code == 0 and [json.loads(line)["status"] for line in out.splitlines()] == ["answered", "answered"]
+    assert pools == ([2] if jobs == "2" else [])  # with two jobs, the workers got the threshold
+
+
+def test_threshold_in_eval_is_the_current_one(tmp_path):
+    labels = tmp_path / "labels.tsv"
+    labels.write_text("cramp\t裏ももがつった\n", encoding="utf-8")
+    assert json.loads(run(["eval", "--json", "--threshold", "0.8", str(labels)])[1])["threshold"] == 0.8
+
+
+@pytest.mark.parametrize("value", ["1.5", "-0.1", "often"])
+def test_threshold_must_be_a_probability(value, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["ask", "--threshold", value, "x"])
+    assert info.value.code == 2 and "expected a probability from 0 to 1" in capsys.readouterr().err

@@ -14,20 +14,20 @@ ROOT = Path(__file__).resolve().parent.parent
 GOOD = "裏ももがつる"
 RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
-# name, the bytes of one line, exit status of ``ask`` with it (None: argv cannot carry it)
+# name, the bytes of one line, exit status of ``ask`` with it (3: declined; None: argv cannot carry it)
 HOSTILE = [
     ("invalid UTF-8", b"\xff\xfe\x80 abc", 2),
     ("Shift_JIS", GOOD.encode("shift_jis"), 2),
     ("lone surrogate", b"\xed\xa0\x80", 2),  # U+D800 as UTF-8 would spell it
     ("NUL", b"a\x00b", None),
-    ("OSC title", b"\x1b]0;PWNED\x07", 0),
-    ("clear screen", b"\x1b[2J", 0),
-    ("C1 CSI", "\x9b2J".encode(), 0),
-    ("bidi override", "\u202eevil\u202c".encode(), 0),
+    ("OSC title", b"\x1b]0;PWNED\x07", 3),
+    ("clear screen", b"\x1b[2J", 3),
+    ("C1 CSI", "\x9b2J".encode(), 3),
+    ("bidi override", "\u202eevil\u202c".encode(), 3),
     ("100 KB", ("裏もも" + "あ" * 33_000).encode(), 2),
     ("empty", b"", 2),
     ("whitespace", " \u3000\t".encode(), 2),
-    ("emoji only", "😀🙏🏻".encode(), 0),
+    ("emoji only", "😀🙏🏻".encode(), 3),
 ]
 
 

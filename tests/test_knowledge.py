@@ -158,7 +158,10 @@ def test_faq_tables(name, text):
 @pytest.mark.parametrize(
     "name, text, words",
     [
-        ("faq.csv", "q,a\nx,y\n", "must name the columns 'question' and 'answer'"),
+        ("faq.csv", "q,a\nx,y\n", "must name a question and an answer column (it has 'q', 'a')"),
+        ("faq.csv", "q,a\nx,y\n", "question: question, 質問, 問い"),  # the accepted names, in the message
+        ("faq.csv", "q,a\nx,y\n", "answer: answer, 回答, 答え"),
+        ("faq.csv", "question,質問,answer\nx,y,z\n", "two columns name the question ('question', '質問')"),
         ("faq.jsonl", '{"question": "x", "answer": "y"}\nnot json\n', "not valid JSON"),
         ("faq.csv", "question,answer\nx,\n", "has no 'answer'"),
         ("faq.csv", "question,answer\n", "no rows"),
@@ -183,6 +186,40 @@ def test_faq_table_row_whose_field_count_is_not_the_headers(name, text, line, wo
     error = error_of(lambda: parse_table(text, name))
     assert (error.path, error.line) == (name, line)
     assert words in error.message
+
+
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        ("faq.csv", "ID,Question,Answer\nbin,ゴミの出し方は,月曜です\n"),  # as Excel users write it
+        ("faq.csv", "QUESTION,ANSWER,Id\nゴミの出し方は,月曜です,bin\n"),
+        ("faq.csv", "番号,質問,回答\nbin,ゴミの出し方は,月曜です\n"),
+        ("faq.csv", "番号,問い,答え\nbin,ゴミの出し方は,月曜です\n"),
+        ("faq.tsv", "ＩＤ\t 質問 \t回答\nbin\tゴミの出し方は\t月曜です\n"),  # full width, spaces around
+        ("faq.jsonl", '{"番号": "bin", "質問": "ゴミの出し方は", "回答": "月曜です"}\n'),
+    ],
+)
+def test_faq_table_headers_in_any_case_and_in_japanese(name, text):
+    kb = parse_table(text, name)
+    assert [(i.id, i.examples, i.answer) for i in kb.intents] == [("bin", ("ゴミの出し方は",), "月曜です")]
+
+
+FAQ_CP932 = "番号,質問,回答\nbin,燃えるゴミは何曜日ですか,月曜と木曜です\n"
+
+
+@pytest.mark.parametrize("encoding", ["cp932", "shift_jis"])
+def test_faq_table_saved_as_shift_jis_by_excel_is_read(tmp_path, encoding):
+    path = tmp_path / "faq.csv"
+    path.write_bytes(FAQ_CP932.encode(encoding))
+    kb = load(path)
+    assert kb.intent("bin").examples == ("燃えるゴミは何曜日ですか",) and kb.intent("bin").answer == "月曜と木曜です"
+
+
+@pytest.mark.parametrize("data", [b"question,answer\nx,caf\xe9 au lait\n", b"question,answer\nx,\xff\xfe\n"])
+def test_a_table_neither_utf8_nor_shift_jis_is_refused(tmp_path, data):
+    path = tmp_path / "faq.csv"
+    path.write_bytes(data)
+    assert "not valid UTF-8" in error_of(lambda: load(path)).message
 
 
 @pytest.mark.parametrize(
