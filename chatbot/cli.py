@@ -21,7 +21,8 @@ from typing import NoReturn
 from .errors import ChatbotError, InputError
 from .safe import inert, json_text
 
-COMMANDS = ("chat", "ask", "batch", "eval")
+COMMANDS = ("chat", "ask", "batch", "eval", "serve")
+SERVER_EXTRA = "chatbot serve needs the server extra: pip install 'chatbot[server]' (from a checkout: pip install '.[server]')"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -74,6 +75,28 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help="print the report as JSON")
     ev.add_argument("--min-accuracy", type=float, metavar="F",
                     help="exit 1 unless in-scope accuracy is at least F (0-1)")
+
+    serve = sub.add_parser("serve", parents=[common], help="serve the JSON API and the web chat over HTTP",
+                           description="Serve the JSON API (/v1/answer, /v1/batch, /v1/topics, /healthz) and the "
+                           "web chat (/) with uvicorn. Needs the server extra: pip install 'chatbot[server]'. "
+                           "SIGINT/SIGTERM stop it after the requests in flight are answered.")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 for every interface)")
+    serve.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
+    serve.add_argument("--workers", type=_positive, default=1, metavar="N",
+                       help="worker processes, each with its own bot of about 150 MB (default 1)")
+    serve.add_argument("--cors", action="append", default=[], metavar="ORIGIN",
+                       help="let pages from ORIGIN (https://example.com) call the API; repeat for more (default: none)")
+    serve.add_argument("--log-questions", action="store_true",
+                       help="put the question text in the access log (default: method, path, status and time only)")
+    serve.add_argument("--max-body", type=_positive, default=256 * 1024, metavar="BYTES",
+                       help="largest request body (default 262144); larger is refused with 413")
+    serve.add_argument("--max-batch", type=_positive, default=100, metavar="N",
+                       help="most questions per /v1/batch request (default 100); more is refused with 413")
+    serve.add_argument("--session-ttl", type=_positive, default=1800, metavar="SECONDS",
+                       help="forget a session unused this long (default 1800)")
+    serve.add_argument("--max-sessions", type=_positive, default=10_000, metavar="N",
+                       help="sessions kept per worker; the least recently used makes way (default 10000)")
     return parser
 
 
@@ -199,6 +222,32 @@ def cmd_batch(args, out) -> int:
     return 0
 
 
+def cmd_serve(args, out) -> int:
+    try:
+        from . import web
+    except ImportError as e:
+        raise ChatbotError(f"{SERVER_EXTRA} ({e})") from None
+    from . import knowledge
+
+    if args.kb:  # a broken knowledge base is reported here, once, not by every worker
+        knowledge.load(Path(args.kb))
+    options = web.Options(
+        kb=args.kb, max_body=args.max_body, max_batch=args.max_batch, session_ttl=float(args.session_ttl),
+        max_sessions=args.max_sessions, log_questions=args.log_questions, cors=tuple(args.cors),
+    )
+    # issue 14: --log-misses and reloading the bot (Bot.reload()) are wired here, into Options.
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(inert(f"chatbot: serving on {args.host}: reachable from other machines"), file=sys.stderr)
+    web.serve(options, host=args.host, port=args.port, workers=args.workers)
+    return 0
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, not {text!r}")
+    return int(text)
+
+
 def _discard_stdout(out) -> None:
     """After stdout failed (a full disk): point it at /dev/null, so that flushing it again
     at exit neither fails nor prints a second error."""
@@ -255,7 +304,7 @@ def main(argv: list[str] | None = None, out=None) -> int:
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
         argv.insert(0, "chat")
     args = _parser().parse_args(argv)
-    handler = {"chat": cmd_chat, "ask": cmd_ask, "batch": cmd_batch, "eval": cmd_eval}[args.command]
+    handler = {"chat": cmd_chat, "ask": cmd_ask, "batch": cmd_batch, "eval": cmd_eval, "serve": cmd_serve}[args.command]
     try:
         return handler(args, out)
     except ChatbotError as e:
