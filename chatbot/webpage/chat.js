@@ -7,6 +7,7 @@
   const input = document.getElementById("question");
   const titles = new Map();  // intent id -> title, from /v1/topics
   const session = newSession();
+  const STATUS = { answered: "回答", clarify: "聞き返し", declined: "答えられない" };
 
   function newSession() {
     const bytes = new Uint8Array(16);
@@ -71,6 +72,14 @@
     return list;
   }
 
+  function hasChoices(record) {
+    return record.offered && record.offered.length > 0;
+  }
+
+  function withoutNumberedLines(text) {  // the choices are buttons below: not listed twice
+    return text.split("\n").filter((line) => !/^\d+\. /.test(line)).join("\n");
+  }
+
   function why(record) {
     const details = el("details");
     details.appendChild(el("summary", null, "なぜこの回答?"));
@@ -81,7 +90,7 @@
       tr.appendChild(el("td", null, value));
       table.appendChild(tr);
     };
-    row("判定", record.status);
+    row("判定", STATUS[record.status] || record.status);
     row("一致スコア", record.score.toFixed(3));
     row("確からしさ", Math.round(record.confidence * 100) + "%");
     (record.candidates || []).forEach((c, n) => row("候補 " + (n + 1), (titles.get(c.intent) || c.intent) + " (" + c.score.toFixed(3) + ")"));
@@ -92,7 +101,7 @@
   function showAnswer(record) {
     const box = el("div", "msg bot");
     if (record.title) box.appendChild(el("p", "title", record.title));
-    box.appendChild(el("p", "text", record.answer));
+    box.appendChild(el("p", "text", hasChoices(record) ? withoutNumberedLines(record.answer) : record.answer));
     if (record.context) box.appendChild(el("p", "context", "「" + record.context + "」の続きとして読みました"));
     [source(record), choices(record), why(record)].forEach((part) => part && box.appendChild(part));
     add(box);
