@@ -84,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 for every interface)")
     serve.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
     serve.add_argument("--workers", type=_positive, default=1, metavar="N",
-                       help="worker processes, each with its own bot of about 150 MB (default 1)")
+                       help="worker processes, each with its own bot of about 200 MB (default 1)")
     serve.add_argument("--cors", action="append", default=[], metavar="ORIGIN",
                        help="let pages from ORIGIN (https://example.com) call the API; repeat for more (default: none)")
     serve.add_argument("--log-questions", action="store_true",

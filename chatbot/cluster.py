@@ -27,7 +27,7 @@ _lock = threading.Lock()
 
 
 def worker_bot(kb: str | None = None):
-    """This process's bot over ``kb``: built once (about a second and 150 MB), then shared by the
+    """This process's bot over ``kb``: built once (about a second and 200 MB), then shared by the
     worker's threads (a Bot is safe to share)."""
     with _lock:
         if kb not in _bots:

@@ -200,7 +200,7 @@ class AccessLog:
 
 def app_from_environment() -> Starlette:
     """The app for one uvicorn worker process, with the options ``serve`` put in the environment.
-    Each worker loads its own ``Bot`` (about 150 MB), once."""
+    Each worker loads its own ``Bot`` (about 200 MB resident), once."""
     from .bot import Bot, default_bot
 
     raw = json.loads(os.environ.get(ENVIRONMENT, "{}"))

@@ -58,8 +58,14 @@ def stop(process):
 
 
 def test_serve_without_the_server_extra_says_how_to_install_it(monkeypatch, capsys):
+    import chatbot
+
     monkeypatch.delitem(sys.modules, "chatbot.web", raising=False)
+    monkeypatch.delattr(chatbot, "web", raising=False)  # else `from . import web` finds it there
+    for name in [n for n in sys.modules if n == "starlette" or n.startswith("starlette.")]:
+        monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "starlette", None)  # as if not installed
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # never a real server here, whatever happens
     assert cli.main(["serve"]) == 2
     error = capsys.readouterr().err
     assert "pip install 'chatbot[server]'" in error
