@@ -13,8 +13,6 @@ from starlette.testclient import TestClient
 from chatbot import Conversation, api, web
 from chatbot.sessions import Sessions
 
-from .test_conversation import SlowBot  # noqa: F401  (a bot that records concurrency)
-
 
 @pytest.fixture(scope="module")
 def client(bot):
