@@ -114,3 +114,47 @@ def test_a_phone_width_screen_does_not_scroll_sideways(browser, server):
     ask(page, "ハムストリングスのストレッチのやり方")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     context.close()
+
+
+HOSTILE_INTENTS = """version: 1
+intents:
+  - id: trap
+    examples:
+      - 罠について教えて
+      - 罠とは何ですか
+  - id: other
+    examples:
+      - 天気について教えて
+"""
+
+HOSTILE_ANSWERS = """- id: trap
+  title: '<img src=x onerror="window.pwned=1">罠'
+  section: '<b onmouseover="window.pwned=1">章</b>'
+  reference: 'javascript:window.pwned=1'
+  answer: '<script>window.pwned=1</script>罠の答え'
+- id: other
+  title: 天気
+  answer: 晴れ
+"""
+
+
+def test_knowledge_text_is_shown_as_text_and_a_javascript_reference_is_no_link(browser, tmp_path):
+    (tmp_path / "intents.yaml").write_text(HOSTILE_INTENTS, encoding="utf-8")
+    (tmp_path / "knowledge").mkdir()
+    (tmp_path / "knowledge" / "trap.yaml").write_text(HOSTILE_ANSWERS, encoding="utf-8")
+    port = free_port()
+    process = start([sys.executable, "-m", "chatbot", "serve", "--port", str(port), "--kb", str(tmp_path)])
+    try:
+        wait_until_up(process, port)
+        page = browser.new_page()
+        page.goto(f"http://127.0.0.1:{port}/")
+        reply = ask(page, "罠について教えて")
+        assert reply.locator(".title").inner_text() == '<img src=x onerror="window.pwned=1">罠'
+        assert reply.locator(".text").inner_text() == "<script>window.pwned=1</script>罠の答え"
+        assert "javascript:window.pwned=1" in reply.locator(".source").inner_text()
+        assert reply.locator(".source a").count() == 0
+        assert page.locator(".log img, .log script, .log b").count() == 0
+        assert page.evaluate("window.pwned") is None
+        page.close()
+    finally:
+        stop(process)
