@@ -236,6 +236,7 @@ def cmd_serve(args, out) -> int:
         max_sessions=args.max_sessions, log_questions=args.log_questions, cors=tuple(args.cors),
     )
     # issue 14: --log-misses and reloading the bot (Bot.reload()) are wired here, into Options.
+    web.check_listen(args.host, args.port)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(inert(f"chatbot: serving on {args.host}: reachable from other machines"), file=sys.stderr)
     web.serve(options, host=args.host, port=args.port, workers=args.workers)

@@ -29,6 +29,7 @@ from starlette.staticfiles import StaticFiles
 
 from . import api
 from .conversation import Conversation
+from .errors import ChatbotError
 from .models import DECLINED, Answer
 from .safe import inert, json_text
 from .sessions import DEFAULT_LIMIT, DEFAULT_TTL, Sessions
@@ -208,6 +209,21 @@ def app_from_environment() -> Starlette:
     options = Options(**raw)
     bot = Bot.from_path(options.kb) if options.kb else default_bot()
     return create_app(bot, options)
+
+
+def check_listen(host: str, port: int) -> None:
+    """Raise ChatbotError, saying what to change, when ``host:port`` cannot be listened on
+    (taken, or a host name that does not resolve here), before workers load their bots."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind(address)
+    except OSError as e:
+        raise ChatbotError(f"{host}:{port}: cannot listen ({e.strerror or e}); give another --host or --port") from None
 
 
 def serve(options: Options, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 1,

@@ -85,6 +85,21 @@ def test_serve_refuses_bad_options_before_starting(argv, message):
     assert "Traceback" not in done.stderr.decode()
 
 
+@pytest.mark.parametrize("host", ["127.0.0.1", "no-such-host.invalid"])
+def test_serve_says_when_it_cannot_listen(host):
+    pytest.importorskip("uvicorn")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "chatbot", "serve", "--host", host, "--port", str(port)],
+                              capture_output=True, timeout=60)
+    assert done.returncode == 2
+    error = done.stderr.decode()
+    assert f"{host}:{port}: cannot listen" in error and "--host or --port" in error
+    assert "Traceback" not in error
+
+
 def test_serve_with_two_workers_answers_and_stops_on_sigterm():
     pytest.importorskip("uvicorn")
     pytest.importorskip("starlette")
