@@ -14,7 +14,7 @@ does ``/reset``.
 
 One :class:`Conversation` per user: its state is that user's. It is safe to call from
 several threads (a web server's): each conversation has its own lock, so one user's lines
-are answered one at a time and in order, while different conversations run side by side.
+are answered one at a time (never two at once), while different conversations run side by side.
 ``reply`` also runs the commands (/why, /reload, /quit…); ``ask`` only answers questions and
 picks, for callers whose users must not run commands (the web server).
 """
