@@ -12,6 +12,9 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "Bot": "bot",
     "answer": "bot",
+    "Conversation": "conversation",
+    "Turn": "conversation",
+    "Choice": "conversation",
     "Answer": "models",
     "Candidate": "models",
     "Intent": "models",
@@ -29,6 +32,7 @@ __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:  # what the names are, for type checkers and editors
     from .bot import Bot, answer
+    from .conversation import Choice, Conversation, Turn
     from .decide import Thresholds
     from .errors import ChatbotError, InputError, KnowledgeError
     from .models import ANSWERED, CLARIFY, DECLINED, Answer, Candidate, Intent, KnowledgeBase, Source

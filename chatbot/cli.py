@@ -22,8 +22,9 @@ from typing import NoReturn
 from .errors import ChatbotError, InputError
 from .safe import inert, json_text
 
-COMMANDS = ("chat", "ask", "batch", "eval", "check", "misses")
+COMMANDS = ("chat", "ask", "batch", "eval", "check", "misses", "serve")
 DECLINED_STATUS = 3  # ``ask``: the bot has no answer to the question (a script can tell without --json)
+SERVER_EXTRA = "chatbot serve needs the server extra: pip install 'chatbot[server]' (from a checkout: pip install '.[server]')"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -98,6 +99,28 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--min-accuracy", type=float, metavar="F",
                     help="exit 1 unless in-scope accuracy is at least F (0-1)")
     _check_parsers(sub, common)
+
+    serve = sub.add_parser("serve", parents=[common, misses_log], help="serve the JSON API and the web chat over HTTP",
+                           description="Serve the JSON API (/v1/answer, /v1/batch, /v1/topics, /healthz) and the "
+                           "web chat (/) with uvicorn. Needs the server extra: pip install 'chatbot[server]'. "
+                           "SIGINT/SIGTERM stop it after the requests in flight are answered.")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 for every interface)")
+    serve.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
+    serve.add_argument("--workers", type=_positive, default=1, metavar="N",
+                       help="worker processes, each with its own bot of about 200 MB (default 1)")
+    serve.add_argument("--cors", action="append", default=[], metavar="ORIGIN",
+                       help="let pages from ORIGIN (https://example.com) call the API; repeat for more (default: none)")
+    serve.add_argument("--log-questions", action="store_true",
+                       help="put the question text in the access log (default: method, path, status and time only)")
+    serve.add_argument("--max-body", type=_positive, default=256 * 1024, metavar="BYTES",
+                       help="largest request body (default 262144); larger is refused with 413")
+    serve.add_argument("--max-batch", type=_positive, default=100, metavar="N",
+                       help="most questions per /v1/batch request (default 100); more is refused with 413")
+    serve.add_argument("--session-ttl", type=_positive, default=1800, metavar="SECONDS",
+                       help="forget a session unused this long (default 1800)")
+    serve.add_argument("--max-sessions", type=_positive, default=10_000, metavar="N",
+                       help="sessions kept per worker; the least recently used makes way (default 10000)")
     return parser
 
 
@@ -253,6 +276,33 @@ def cmd_batch(args, out) -> int:
     return 0
 
 
+def cmd_serve(args, out) -> int:
+    try:
+        from . import web
+    except ImportError as e:
+        raise ChatbotError(f"{SERVER_EXTRA} ({e})") from None
+    from . import knowledge
+
+    if args.kb:  # a broken knowledge base is reported here, once, not by every worker
+        knowledge.load(Path(args.kb))
+    options = web.Options(
+        kb=args.kb, max_body=args.max_body, max_batch=args.max_batch, session_ttl=float(args.session_ttl),
+        max_sessions=args.max_sessions, log_questions=args.log_questions, cors=tuple(args.cors),
+        threshold=args.threshold, log_misses=args.log_misses,
+    )
+    web.check_listen(args.host, args.port)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(inert(f"chatbot: serving on {args.host}: reachable from other machines"), file=sys.stderr)
+    web.serve(options, host=args.host, port=args.port, workers=args.workers)
+    return 0
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, not {text!r}")
+    return int(text)
+
+
 def _discard_stdout(out) -> None:
     """After stdout failed (a full disk): point it at /dev/null, so that flushing it again
     at exit neither fails nor prints a second error."""
@@ -363,7 +413,7 @@ def main(argv: list[str] | None = None, out=None) -> int:
         argv.insert(0, "chat")
     args = _parser().parse_args(argv)
     handler = {"chat": cmd_chat, "ask": cmd_ask, "batch": cmd_batch, "eval": cmd_eval,
-               "check": cmd_check, "misses": cmd_misses}[args.command]
+               "check": cmd_check, "misses": cmd_misses, "serve": cmd_serve}[args.command]
     try:
         return handler(args, out)
     except ChatbotError as e:

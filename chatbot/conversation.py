@@ -11,12 +11,19 @@ know (「なぜ?」「初心者は?」, not 「肩こりは?」), it is asked ag
 front (「ヒップリフトのやり方 初心者は?」); when that is answered, that answer is used and
 the reply says it was read as a follow-up. A declined question ends the topic, and so
 does ``/reset``.
+
+One :class:`Conversation` per user: its state is that user's. It is safe to call from
+several threads (a web server's): each conversation has its own lock, so one user's lines
+are answered one at a time (never two at once), while different conversations run side by side.
+``reply`` also runs the commands (/why, /reload, /quit…); ``ask`` only answers questions and
+picks, for callers whose users must not run commands (the web server).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,18 +132,29 @@ class Conversation:
         self.topic: Intent | None = None
         self._offered_by: Answer | None = None  # the answer whose choices are on offer
         self._last: _Judged | None = None
+        self._lock = threading.RLock()  # one line at a time per conversation
 
-    # ---- the one entry point -------------------------------------------------------
+    # ---- the entry points --------------------------------------------------------------
     def reply(self, line: str) -> Turn | None:
-        text = line.strip()
-        if not text:
-            return None
-        key = unicodedata.normalize("NFKC", text)
-        if key.startswith("/"):
-            return self._command(key.split()[0].lower())
-        if key.casefold().rstrip("。.!! ") in QUIT_WORDS:
-            return Turn("quit")
-        return self._pick(key) or self._question(text)
+        """A question, a pick (a number or a title on offer), a /command, or a word that leaves."""
+        with self._lock:
+            text = line.strip()
+            if not text:
+                return None
+            key = unicodedata.normalize("NFKC", text)
+            if key.startswith("/"):
+                return self._command(key.split()[0].lower())
+            if key.casefold().rstrip("。.!! ") in QUIT_WORDS:
+                return Turn("quit")
+            return self._pick(key) or self._question(text)
+
+    def ask(self, line: str) -> Turn | None:
+        """A question or a pick, never a command: a line starting with / is asked as a question."""
+        with self._lock:
+            text = line.strip()
+            if not text:
+                return None
+            return self._pick(unicodedata.normalize("NFKC", text)) or self._question(text)
 
     # ---- choosing from numbered choices --------------------------------------------
     def _pick(self, key: str) -> Turn | None:
