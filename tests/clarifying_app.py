@@ -2,10 +2,12 @@
 otherwise asks back which of two topics was meant: the browser tests need a question that
 is asked back, whatever the knowledge's latest edit made of any one question."""
 
-from chatbot import Bot, Thresholds, web
+from chatbot import Bot, Thresholds
 
 ASKED_BACK = Thresholds(answer=0.95, clarify=0.0)
 
 
 def app():
+    from chatbot import web  # the server extra: only the server process imports it
+
     return web.create_app(Bot(thresholds=ASKED_BACK))
