@@ -5,7 +5,9 @@
   whole ("…" stands for lines left out).
 - Any other ```sh block: every line is a command (comments are bash's own).
 - A ```python block is run with the `python` of the moment (the venv, once activated).
-- Other blocks (yaml, the plain ones) are not commands.
+- Other blocks (yaml, the plain ones) are not commands, nor is a block whose info string says
+  `norun` (```sh norun): shown, not run, for a server that runs until stopped and the calls
+  made to it, or a benchmark that takes minutes (CI checks those apart).
 
 The commands run in one shell, in order, so that `source .venv/bin/activate` carries over.
 Each must exit 0; the script ends by saying how many ran and which failed.
@@ -20,8 +22,9 @@ import sys
 
 def blocks(text: str):
     """(language, lines) of every fenced code block."""
-    for match in re.finditer(r"^```(\w*)\n(.*?)^```", text, re.M | re.S):
-        yield match[1], match[2].rstrip("\n").split("\n")
+    for match in re.finditer(r"^```(\w*)([^\n]*)\n(.*?)^```", text, re.M | re.S):
+        language = "" if "norun" in match[2].split() else match[1]
+        yield language, match[3].rstrip("\n").split("\n")
 
 
 def steps(text: str):
