@@ -14,7 +14,8 @@ bundled one, many example questions per topic; a city-hall FAQ table, one per en
 
 The evidence is what means the same on any knowledge base: the best score, its margin
 over the runner-up, the share of the question's words the knowledge base never uses, the
-share of the question the best topic's own words cover, and whether the knowledge base is a table of one question per entry (whose scores run lower).
+share of the question the best topic's own words cover, and whether the knowledge base is a
+table of one question per entry (whose scores run lower).
 """
 
 from __future__ import annotations

@@ -315,24 +315,16 @@ class Index:
                 mine[1] in self.words.idf and (word.reading in self.kana_readings or not KANJI.search(word.form))
             ):  # neither the word nor a kana spelling of it is known (肩 is not 方 for sharing カタ)
                 mine = (mine[0], "?" + mine[1])
-                match = None
-                if len(word.reading) >= TYPO_MIN_LENGTH and not KANJI.search(word.form):
-                    # typos in kana are near misses (ストレチ), also of a compound Sudachi split (レック|カール)
-                    after = next((w for w in words[at + 1 :] if not w.part), None)
-                    tries = [word.reading]
-                    if after is not None and not KANJI.search(after.form):
-                        tries.append(word.reading + after.reading)
-                    for reading in tries:
-                        found = process.extractOne(reading, self._readings, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
-                        if found is not None and (match is None or found[1] > match[1]):
-                            match = found
-                elif len(word.reading) >= TYPO_MIN_LENGTH and word.reading in self.kanji_words:
-                    # in kanji, the IME's wrong pick of a known word's reading (高価 for 効果)
-                    match = (word.reading, 100)
+                match = None  # (the known word's features, how alike)
+                if len(word.reading) >= TYPO_MIN_LENGTH:
+                    if not KANJI.search(word.form):
+                        match = self._misspelt(word.reading, words[at + 1 :])
+                    elif word.reading in self.kanji_words:  # the IME's wrong pick of its reading (高価 for 効果)
+                        match = (self.kanji_words[word.reading], 1.0)
                 synonym = next((self.by_group[g] for g in word.groups if self.by_group.get(g, mine)[0] != mine[0]), None)
                 if match is not None:
-                    mine = self.kanji_words[match[0]] if KANJI.search(word.form) else self.vocabulary[match[0]]
-                    factor *= match[1] / 100
+                    mine, alike = match
+                    factor *= alike
                 elif synonym is not None:
                     mine = synonym
                 elif word.filler:
@@ -351,6 +343,18 @@ class Index:
             for feature in mine:
                 features[feature] = max(features.get(feature, 0.0), factor)
         return features, (unknown / total if total else 1.0), tuple(new)  # no topical word: nothing known
+
+    def _misspelt(self, reading: str, following: tuple) -> tuple[tuple[str, ...], float] | None:
+        """The known word a kana word is a typo of (ストレチ), also where Sudachi split the
+        typo of a compound (レック|カール): its features and how alike the readings are."""
+        after = next((w for w in following if not w.part), None)
+        tries = [reading] if after is None or KANJI.search(after.form) else [reading, reading + after.reading]
+        best = None
+        for typed in tries:
+            found = process.extractOne(typed, self._readings, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
+            if found is not None and (best is None or found[1] > best[1]):
+                best = found
+        return None if best is None else (self.vocabulary[best[0]], best[1] / 100)
 
     def rank(self, analyses: list[Analysis], limit: int | None = None) -> list[Scored]:
         """Intents that share any evidence with any reading of the question, best first;

@@ -206,8 +206,8 @@ class Analyzer:
         """Readings of ``text`` worth matching, the plain analysis first. Text with hiragana
         (typed without converting) is also read with known words spelt back
         (すとれっちはひつよう → ストレッチは必要); text of several sentences is also read as its
-        question alone, where a question usually is: at the end (``_focus``); text with a lead-in before its last
-        clause (「最近ジムに通い始めたのですが、…」) is also read with the lead-in weighing less."""
+        question alone (``_focus``); text with a lead-in before its last clause
+        (「最近ジムに通い始めたのですが、…」) is also read with the lead-in weighing less."""
         normalized = self.normalize(text)
         morphemes = self._tokenizer().tokenize(normalized)
         plain = self._analyze_normalized(normalized, morphemes)
@@ -287,8 +287,6 @@ class Analyzer:
                         w = _word(part, part_pos)
                         words.append(replace(w, weight=w.weight * SUBWORD_WEIGHT, part=True))
         return Analysis(text, tuple(words), to_katakana("".join(reading)), lead_in, tuple(pieces))
-
-
 
 
 def _negated(recent: list[tuple[str, int]], after: str, surface: str) -> int | None:
