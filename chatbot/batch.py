@@ -522,15 +522,9 @@ class _Answerer:
 
     def bot(self):
         if self._bot is None:
-            from .bot import Bot, default_bot  # here, not above: the reading process never loads Sudachi
+            from .bot import configured  # here, not above: the reading process never loads Sudachi
 
-            if self.threshold is None and self.log_misses is None:
-                self._bot = Bot.from_path(self.kb) if self.kb else default_bot()
-            else:  # each process appends to the miss log, one whole line per write
-                from .decide import DEFAULT, Thresholds
-
-                chosen = DEFAULT if self.threshold is None else Thresholds(answer=self.threshold, clarify=self.threshold)
-                self._bot = Bot(self.kb, thresholds=chosen, log_misses=self.log_misses)
+            self._bot = configured(self.kb, self.threshold, self.log_misses)  # each process appends whole lines
         return self._bot
 
     def __call__(self, items: Iterable[Item]) -> Answered:

@@ -207,6 +207,16 @@ def default_bot() -> Bot:
     return _default
 
 
+def configured(kb: str | Path | None = None, threshold: float | None = None, log_misses: str | Path | None = None) -> Bot:
+    """The bot a command or a server worker answers with: over ``kb`` (None: the bundled
+    knowledge, shared), answering and asking back at ``threshold`` (None: the default), with
+    a miss log if asked."""
+    if threshold is None and log_misses is None:
+        return Bot.from_path(kb) if kb else default_bot()
+    thresholds = DEFAULT if threshold is None else Thresholds(answer=threshold, clarify=threshold)
+    return Bot(kb, thresholds=thresholds, log_misses=log_misses)
+
+
 def answer(question: str) -> Answer:
     """Answer one question with the bundled knowledge base."""
     return default_bot().answer(question)

@@ -150,15 +150,9 @@ def _bot(args):
     collecting = gc.isenabled()
     gc.disable()
     try:
-        from .bot import Bot, default_bot
+        from .bot import configured
 
-        if args.threshold is not None or getattr(args, "log_misses", None):
-            from .decide import DEFAULT, Thresholds
-
-            chosen = DEFAULT if args.threshold is None else Thresholds(answer=args.threshold, clarify=args.threshold)
-            bot = Bot(args.kb, thresholds=chosen, log_misses=getattr(args, "log_misses", None))
-        else:
-            bot = Bot.from_path(args.kb) if args.kb else default_bot()
+        bot = configured(args.kb, args.threshold, getattr(args, "log_misses", None))
         gc.freeze()
     finally:
         if collecting:

@@ -204,18 +204,12 @@ class AccessLog:
 def app_from_environment() -> Starlette:
     """The app for one uvicorn worker process, with the options ``serve`` put in the environment.
     Each worker loads its own ``Bot`` (about 200 MB resident), once."""
-    from .bot import Bot, default_bot
-    from .decide import DEFAULT, Thresholds
+    from .bot import configured
 
     raw = json.loads(os.environ.get(ENVIRONMENT, "{}"))
     raw["cors"] = tuple(raw.get("cors", ()))
     options = Options(**raw)
-    if options.threshold is None and options.log_misses is None:
-        bot = Bot.from_path(options.kb) if options.kb else default_bot()
-    else:
-        chosen = DEFAULT if options.threshold is None else Thresholds(answer=options.threshold, clarify=options.threshold)
-        bot = Bot(options.kb, thresholds=chosen, log_misses=options.log_misses)
-    return create_app(bot, options)
+    return create_app(configured(options.kb, options.threshold, options.log_misses), options)
 
 
 def check_listen(host: str, port: int) -> None:
