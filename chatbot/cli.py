@@ -66,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
                          "(or asked back which of two topics), 3 declined, 2 a question that cannot be asked.")
     ask.add_argument("question", nargs="+", help="the question (several words are joined with spaces)")
     ask.add_argument("--json", action="store_true", help="print the whole result as JSON")
-    ask.add_argument("--top-k", type=int, default=3, metavar="N", help="candidates in the JSON (default 3)")
+    ask.add_argument("--top-k", type=_positive, default=3, metavar="N", help="candidates in the JSON (default 3)")
 
     batch = sub.add_parser("batch", parents=[common, misses_log], help="answer every line of a file",
                            description="Answer every question of a file, one output record per input line, "

@@ -286,6 +286,14 @@ def test_batch_shows_progress_on_a_terminal(tmp_path, monkeypatch):
     assert shown.split("\r")[-1].startswith("chatbot: 2 questions: 2 answered")  # the bar rubbed out first
 
 
+@pytest.mark.parametrize("argv", [["ask", "裏ももがつる", "--top-k"], ["batch", "-", "--top-k"]])
+@pytest.mark.parametrize("top_k", ["0", "-1", "three"])
+def test_top_k_must_be_a_positive_number(argv, top_k, capsys):
+    with pytest.raises(SystemExit) as exit:
+        cli.main([*argv, top_k])
+    assert exit.value.code == 2 and "expected a whole number of 1 or more" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("jobs", ["0", "-1", "two"])
 def test_batch_jobs_must_be_a_positive_number(jobs, capsys):
     with pytest.raises(SystemExit) as exit:
