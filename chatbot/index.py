@@ -360,14 +360,9 @@ class Index:
         """Intents that share any evidence with any reading of the question, best first;
         the ``limit`` best if given."""
         best: dict[int, tuple] = {}  # intent → (score, intent, example, words, reading, fuzz, unknown, query)
-        shared: dict = {}  # (kind, text) → evidence from the whole reading, pieces or key: alike in variants
-        story = None  # what the whole text leaves unknown: a question read apart from its story keeps it
+        shared: dict = {}  # (kind, text) → evidence alike in variants; "whole unknown": the plain reading's
         for analysis in analyses:
             for entry in self._rank_one(analysis, shared):
-                if analysis.focus:
-                    if story is None:
-                        story = self.query_features(analyses[0])[1]
-                    entry = (*entry[:6], max(entry[6], story), *entry[7:])
                 if entry[1] not in best or entry[0] > best[entry[1]][0]:
                     best[entry[1]] = entry
         if limit is None:
@@ -393,6 +388,10 @@ class Index:
 
     def _rank_one(self, analysis: Analysis, shared: dict) -> list[tuple]:
         query, unknown, _ = self.query_features(analysis)
+        if analysis.focus:  # read apart from its story, a question keeps what the whole text leaves unknown
+            unknown = max(unknown, shared.get("whole unknown", 0.0))
+        else:
+            shared.setdefault("whole unknown", unknown)  # the plain reading comes first
         words = self.words.similarities(query, self.weights.lean)
         topics = self.topics.similarities(query, self.weights.topic_lean)
         readings = shared.get(("readings", analysis.reading))
