@@ -16,48 +16,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
+from processes import HOST, ROOT, serving, status_kb, tree
 
 
 def questions() -> list[str]:
     lines = (ROOT / "tests" / "data" / "questions.tsv").read_text(encoding="utf-8").splitlines()[1:]
     return [line.split("\t", 1)[1] for line in lines if "\t" in line]
-
-
-def tree(pid: int) -> list[int]:
-    """The process and its descendants."""
-    found, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        found.append(p)
-        try:
-            for task in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{task}/children") as f:
-                    todo.extend(int(c) for c in f.read().split())
-        except OSError:
-            pass
-    return found
-
-
-def rss_kb(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 async def client(number: int, port: int, asked: list[str], deadline: float, budget: list[int],
@@ -108,7 +76,7 @@ async def load(port: int, clients: int, seconds: float, max_requests: int, serve
 
     async def sample():
         while not stop.is_set():
-            sizes = {p: rss_kb(p) for p in tree(server_pid)}
+            sizes = {p: status_kb(p, "VmRSS") for p in tree(server_pid)}
             if sum(sizes.values()) > peak["sum"]:
                 peak["sum"], peak["by_process"] = sum(sizes.values()), sizes
             await asyncio.sleep(0.1)
@@ -146,29 +114,10 @@ def main(argv=None) -> int:
     parser.add_argument("--max-requests", type=int, default=200_000)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "chatbot", "serve", "--host", HOST, "--port", str(port),
-                               "--workers", str(args.workers), "--max-sessions", "1000"],
-                              cwd=ROOT, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"http://{HOST}:{port}/healthz", timeout=1)
-                break
-            except OSError:
-                if server.poll() is not None:
-                    raise SystemExit(f"the server exited with {server.returncode}")
-                time.sleep(0.2)
+    serve = ["--workers", str(args.workers), "--max-sessions", "1000"]
+    with serving(serve, tries=300, stop_wait=30, stderr=subprocess.DEVNULL) as (server, port):
         time.sleep(1.0 if args.workers > 1 else 0)  # let the other workers finish loading their bot
         result = asyncio.run(load(port, args.clients, args.seconds, args.max_requests, server.pid))
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
     result["workers"] = args.workers
     if args.json:
         print(json.dumps(result, ensure_ascii=False))

@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import synthetic
+from processes import status_kb, tree
 
 ROOT = Path(__file__).resolve().parent.parent
 CITY_FAQ = ROOT / "bench" / "data" / "cityfaq" / "faq.csv"
@@ -294,7 +295,7 @@ def _measure(cmd: list[str], env: dict, stderr: Path) -> Process:
         def sample():
             while not stop.is_set():
                 total = 0
-                for pid in _tree(proc.pid):
+                for pid in tree(proc.pid):
                     hwm, rss_pss = _memory(pid)
                     if hwm:
                         peaks[pid] = max(peaks.get(pid, 0), hwm)
@@ -315,28 +316,10 @@ def _measure(cmd: list[str], env: dict, stderr: Path) -> Process:
     return Process(wall, sum(peaks.values()), pss[0], peaks.get(proc.pid, 0), max(others, default=0), len(peaks))
 
 
-def _tree(root: int) -> list[int]:
-    found, stack = [], [root]
-    while stack:
-        pid = stack.pop()
-        found.append(pid)
-        try:
-            for task in os.listdir(f"/proc/{pid}/task"):
-                with open(f"/proc/{pid}/task/{task}/children") as f:
-                    stack.extend(int(child) for child in f.read().split())
-        except OSError:
-            pass
-    return found
-
-
 def _memory(pid: int) -> tuple[int, int]:
     """(VmHWM, Pss) of a process in bytes; zeros once it is gone."""
-    hwm = pss = 0
+    hwm, pss = status_kb(pid, "VmHWM") * 1024, 0
     try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    hwm = int(line.split()[1]) * 1024
         with open(f"/proc/{pid}/smaps_rollup") as f:
             for line in f:
                 if line.startswith("Pss:"):

@@ -9,17 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
+from processes import HOST, ROOT, serving
 
-ROOT = Path(__file__).resolve().parent.parent
 SIZES = {"desktop": dict(viewport={"width": 1280, "height": 900}),
          "phone": dict(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)}
 
@@ -28,23 +23,13 @@ def main() -> None:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "bench" / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
     chromium = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "chatbot", "serve", "--port", str(port)], cwd=ROOT)
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+    with serving([], tries=100, stop_wait=15) as (_, port):
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
             for scheme in ("light", "dark"):
                 for name, size in SIZES.items():
                     page = browser.new_context(color_scheme=scheme, **size).new_page()
-                    page.goto(f"http://127.0.0.1:{port}/")
+                    page.goto(f"http://{HOST}:{port}/")
                     for n, question in enumerate(["やり方", "裏ももがつる", "<script>alert(1)</script>"]):
                         page.fill("#question", question)
                         page.keyboard.press("Enter")
@@ -59,9 +44,6 @@ def main() -> None:
                     page.screenshot(path=str(path))
                     print(path)
             browser.close()
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(15)
 
 
 if __name__ == "__main__":
