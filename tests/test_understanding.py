@@ -14,6 +14,11 @@ def bot():
     return Bot()
 
 
+def features(bot, text: str) -> set[str]:
+    """The word features the index looks up for ``text`` (a typo already read as the known word)."""
+    return set(bot.index.query_features(bot.analyzer.analyze(text))[0])
+
+
 @pytest.mark.parametrize(
     "question, intent",
     [
@@ -77,15 +82,13 @@ def test_a_filler_word_no_example_uses_weighs_nothing(bot, filler):
 
 @pytest.mark.parametrize("typed, meant", [("高価", "効果"), ("市政", "姿勢")])
 def test_a_kanji_word_the_ime_picked_wrongly_is_read_as_the_known_word_of_its_reading(bot, typed, meant):
-    features = lambda text: set(bot.index.query_features(bot.analyzer.analyze(text))[0])  # noqa: E731
-    known = {f for f in features(meant) if not f.startswith("?")}
-    assert known and known <= features(typed)
+    known = {f for f in features(bot, meant) if not f.startswith("?")}
+    assert known and known <= features(bot, typed)
 
 
 @pytest.mark.parametrize("typed, meant", [("レックカール", "レッグカール"), ("ヒップリフド", "ヒップリフト")])
 def test_a_kana_typo_is_read_as_the_known_word_also_when_sudachi_splits_it(bot, typed, meant):
-    features = lambda text: set(bot.index.query_features(bot.analyzer.analyze(text))[0])  # noqa: E731
-    assert features(meant) <= features(typed)
+    assert features(bot, meant) <= features(bot, typed)
 
 
 @pytest.mark.parametrize("question", ["だいえっとのこんだて", "かいえんしたい"])
