@@ -240,7 +240,7 @@ def help_turn(columns: int | None, examples: Sequence[str] = ()) -> Fragments:
     out: Fragments = [("class:heading", f"{INDENT}使い方\n")]
     shown = f"(例: {''.join(f'「{e}」' for e in examples)})" if examples else ""
     out += _block(f"知りたいことを短い日本語の文で入力してください{shown}。"
-                  "前の回答の続きなら「何回やればいい?」のような短い質問でも、その話題として答えます。", "", columns)
+                  "前の回答の続きなら「なぜ?」「もっと詳しく」のような短い質問でも、その話題として答えます。", "", columns)
     out += _block("聞き返しや一覧に番号が付いているときは、番号か題名を入力するとその回答を表示します。", "", columns)
     out += _block("Tab か入力中の候補で例文を補完、→ で履歴からの候補を確定。Ctrl-C で入力を消去、Ctrl-D で終了。",
                   "class:hint", columns)

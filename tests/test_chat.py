@@ -202,6 +202,7 @@ def test_topics_numbers_only_the_topics(bot):
 def test_help_examples_come_from_the_knowledge_base_loaded(bot, faq):
     over_faq = replies_of(talk(Bot.from_path(faq), "/help\r" + CTRL_D))[1]
     assert "燃えるゴミは何曜日に出せますか" in lines(over_faq) and "裏もも" not in over_faq
+    assert "何回やればいい" not in lines(over_faq)  # the follow-up examples fit any knowledge base
     bundled = lines(replies_of(talk(bot, "/help\r" + CTRL_D))[1])
     first = talk_state.content_intents(bot.kb)[0].examples[0]
     assert f"「{first}」" in bundled
