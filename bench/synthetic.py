@@ -3,7 +3,9 @@
 ``questions(n)``: n distinct question lines, about four in five of them the bundled
 knowledge base's example questions dressed up as people type them (a lead-in, an ending),
 the rest everyday questions it cannot answer. ``faq_table(n)``: a city-hall FAQ of n
-entries (question, answer, id), two or three ways of asking each.
+entries (question, answer, id), two or three ways of asking each, up to 2,000 (a subject and
+an aspect of it). ``large_faq_table(n)``: the same up to 120,000 entries, each subject also
+asked for someone in particular (外国籍の方の住民票の申請方法).
 """
 
 from __future__ import annotations
@@ -89,6 +91,24 @@ ASPECTS = (
     ("の写真の規格", "写真は縦四センチ横三センチ、六か月以内に撮影したものが必要です。"),
     ("の相談窓口", "市民相談室で、専門の相談員が無料でご相談に応じます。"),
 )
+MORE_SUBJECTS = (
+    "転居届", "世帯変更届", "死亡届", "相続の手続き", "葬祭費", "埋葬許可", "市営墓地", "斎場の予約",
+    "後期高齢者医療", "高額療養費", "限度額適用認定証", "特定健診", "人間ドックの助成", "介護認定",
+    "配食サービス", "緊急通報装置", "福祉タクシー券", "敬老パス", "シルバー人材センター", "母子手帳",
+    "妊婦健診", "乳幼児医療費助成", "一時保育", "病児保育", "子育て支援センター", "家庭ごみの分別",
+    "狂犬病予防注射", "猫の不妊手術の助成", "蜂の巣の駆除", "不法投棄", "騒音の相談", "空き地の草刈り",
+    "浄化槽の補助", "太陽光発電の補助", "住宅リフォームの補助", "耐震診断", "ブロック塀の撤去",
+    "市民農園", "水道料金", "漏水の修理", "納税証明書", "所得証明書", "税の口座振替", "消費生活相談",
+    "無料法律相談", "ボランティア登録", "公民館の講座", "文化ホールの予約", "テニスコートの予約", "道路占用許可",
+)
+AUDIENCES = (  # whom a large table's entry is for: its subjects times these, 120,000 entries with ASPECTS
+    "転入したばかりの方", "一人暮らしの方", "外国籍の方", "75歳以上の方", "妊娠中の方", "障害のある方",
+    "単身赴任中の方", "学生", "自営業の方", "会社員", "年金を受け取っている方", "子育て中の世帯",
+    "ひとり親家庭", "市外に住んでいる方", "市内の事業者", "入院中の方", "施設に入所中の方",
+    "海外から帰国した方", "災害で被災した方", "家族を介護している方", "平日に来庁できない方",
+    "目の不自由な方", "耳の不自由な方", "高校生", "新成人", "新婚世帯", "子どもが三人以上の世帯",
+    "農家の方", "遠方に住む家族", "成年後見人",
+)
 ASK_FORMS = (
     "{s}{a}を教えてください", "{s}{a}は?", "{s}{a}について知りたい", "{s}{a}はどうなっていますか",
 )
@@ -119,8 +139,19 @@ def _distinct(lines: list[str]) -> list[str]:
 def faq_table(path: Path, n: int = 2000, seed: int = SEED) -> list[tuple[str, str]]:
     """Write a CSV FAQ of ``n`` entries (id, question, answer; two or three questions an
     entry) to ``path``; return (question, entry id) pairs to ask it, worded apart from the table."""
+    return _write_faq(path, list(itertools.product(SUBJECTS, ASPECTS)), n, seed)
+
+
+def large_faq_table(path: Path, n: int = 100_000, seed: int = SEED) -> list[tuple[str, str]]:
+    """``faq_table`` with many more entries: every subject (``SUBJECTS`` and ``MORE_SUBJECTS``)
+    for each of ``AUDIENCES``, times ``ASPECTS``."""
+    subjects = [f"{who}の{subject}" for who in AUDIENCES for subject in SUBJECTS + MORE_SUBJECTS]
+    return _write_faq(path, list(itertools.product(subjects, ASPECTS)), n, seed)
+
+
+def _write_faq(path: Path, pairs: list[tuple[str, tuple[str, str]]], n: int, seed: int) -> list[tuple[str, str]]:
+    """``n`` of the (subject, (aspect, answer)) ``pairs``, drawn with ``seed``, written as a FAQ table."""
     rng = random.Random(seed)
-    pairs = list(itertools.product(SUBJECTS, ASPECTS))
     if n > len(pairs):
         raise ValueError(f"at most {len(pairs)} entries")
     rng.shuffle(pairs)
