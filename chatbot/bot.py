@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
+from itertools import chain
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import cache, calibrate, knowledge, replies
@@ -28,6 +29,10 @@ class _Compiled:
     analyzer: Analyzer
     index: Index
     model: calibrate.Model
+    content: bool = field(init=False)  # whether any intent has a source: then only those are offered, not 'hello'
+
+    def __post_init__(self):
+        object.__setattr__(self, "content", any(i.source for i in self.kb.intents))
 
 
 class Bot:
@@ -141,10 +146,7 @@ class Bot:
         now: _Compiled, question: str, ranked: list[Scored], score: float, reason: str | None = None,
         confidence: float = 0.0,
     ) -> Answer:
-        intents = now.kb.intents
-        closest_first = dict.fromkeys([s.intent for s in ranked] + list(range(len(intents))))
-        content = any(i.source for i in intents)  # offer content topics, not 'hello', where there are some
-        offered = [intents[i] for i in closest_first if intents[i].source or not content][:OFFERED_TOPICS]
+        offered = _offered(now.kb.intents, ranked, now.content)
         text = replies.decline([i.title for i in offered], unreadable=reason is not None)
         return Answer(
             question, text, DECLINED, None, score, _candidates(now.kb, ranked), reason=reason,
@@ -165,6 +167,19 @@ class Bot:
             return (f"not valid text: undecodable bytes or a lone surrogate at character {bad.start() + 1}"
                     " (send UTF-8)")
         return None
+
+
+def _offered(intents, ranked: list[Scored], content: bool) -> list:
+    """The ``OFFERED_TOPICS`` closest intents, then the first ones (content topics where there
+    are some): only as many are looked at as it takes, not the whole of a large FAQ table."""
+    offered, seen = [], set()
+    for i in chain((s.intent for s in ranked), range(len(intents))):
+        if i not in seen and (intents[i].source or not content):
+            seen.add(i)
+            offered.append(intents[i])
+            if len(offered) == OFFERED_TOPICS:
+                break
+    return offered
 
 
 def _candidates(kb: KnowledgeBase, ranked: list[Scored]) -> tuple[Candidate, ...]:
