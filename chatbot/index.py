@@ -35,6 +35,9 @@ from .text import KANJI, Analysis, Analyzer, to_katakana
 
 TYPO_CUTOFF = 80  # rapidfuzz ratio for an unknown word to count as a misspelt known one
 TYPO_MIN_LENGTH = 3
+# Small and full-size kana are one key apart on a phone and one letter in romaji (スポーッ for
+# スポーツ): a typo's reading is compared with the known words' with each small kana made full size.
+_SMALL_KANA = str.maketrans("ァィゥェォッャュョヮ", "アイウエオツヤユヨワ")
 SHORTLIST = 100  # examples scored in full: the best by words and the best by readings
 COMMON = 200  # a feature in more documents than this only adds to those rarer ones found...
 FOUND = 200  # ...once they have found this many
@@ -311,6 +314,7 @@ class Index:
                     self.vocabulary.setdefault(to_katakana(variant), ("w:" + words[0].form, "r:" + words[0].reading))
         self.kana_readings &= topical  # 肩 (カタ) is not known through the filler 方 (カタ)
         self._readings = list(self.vocabulary)
+        self._readings_folded = [reading.translate(_SMALL_KANA) for reading in self._readings]
 
     def query_features(self, analysis: Analysis) -> tuple[dict[str, float], float, tuple[str, ...]]:
         """The question's word features, unknown words replaced by close known ones; the share
@@ -368,10 +372,11 @@ class Index:
         tries = [reading] if after is None or KANJI.search(after.form) else [reading, reading + after.reading]
         best = None
         for typed in tries:
-            found = process.extractOne(typed, self._readings, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
+            typed = typed.translate(_SMALL_KANA)
+            found = process.extractOne(typed, self._readings_folded, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
             if found is not None and (best is None or found[1] > best[1]):
                 best = found
-        return None if best is None else (self.vocabulary[best[0]], best[1] / 100)
+        return None if best is None else (self.vocabulary[self._readings[best[2]]], best[1] / 100)
 
     def rank(self, analyses: list[Analysis], limit: int | None = None) -> list[Scored]:
         """Intents that share any evidence with any reading of the question, best first;

@@ -91,6 +91,12 @@ def test_a_kana_typo_is_read_as_the_known_word_also_when_sudachi_splits_it(bot, 
     assert features(bot, meant) <= features(bot, typed)
 
 
+@pytest.mark.parametrize("typed, meant", [("スポーッ", "スポーツ"), ("ジヤンプ", "ジャンプ")])
+def test_a_small_kana_typed_for_a_full_size_one_is_a_typo_of_the_known_word(bot, typed, meant):
+    # one key apart on a phone, one letter in romaji: スポーッ is not a new word
+    assert bot.new_words(f"{typed}で安定する?") == () and features(bot, meant) <= features(bot, typed)
+
+
 @pytest.mark.parametrize("question", ["だいえっとのこんだて", "かいえんしたい"])
 def test_hiragana_is_not_spelt_back_from_inside_one_word_into_the_next(bot, question):
     # だ|いえ|っと: 家 would start inside だい and end inside えっと
