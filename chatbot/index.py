@@ -118,6 +118,13 @@ def _bigrams(reading: str) -> dict[str, float]:
     return dict.fromkeys((reading[i : i + 2] for i in range(len(reading) - 1)), 1.0)
 
 
+def _columns(postings: list[tuple[int, float]]) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    """A feature's postings as two columns, its documents (ascending) and their weights: the
+    pairs without an object for each (zip walks the columns as fast as a list walks pairs)."""
+    docs, weights = zip(*postings)
+    return docs, weights
+
+
 def _word_features(analysis: Analysis) -> dict[str, float]:
     features: dict[str, float] = {}
     for word in analysis.words:
@@ -145,9 +152,11 @@ class _Space:
                 postings[feature].append((i, weight))
                 total += weight * weight
             self.norms.append(math.sqrt(total) or 1.0)
-        self.postings = dict(postings)
+        # A feature's postings as two columns (documents ascending, weights), or, for a common
+        # one, as a dict (document → weight), which also answers lookups; never both.
+        self.postings = {f: _columns(p) for f, p in postings.items() if len(p) <= COMMON}
+        self.common = {f: dict(p) for f, p in postings.items() if len(p) > COMMON}
         self.lengths = {f: len(p) for f, p in postings.items()}
-        self.common = {f: dict(p) for f, p in postings.items() if len(p) > COMMON}  # for lookups
         self._by_lean: dict[float, list[float]] = {}
 
     def similarities(self, query: dict[str, float], lean: float = 0.5) -> dict[int, float]:
@@ -159,25 +168,30 @@ class _Space:
         dots: dict[int, float] = {}
         dot = dots.get
         total = 0.0
-        idf, postings, common = self.idf, self.postings, self.common
+        idf, postings, common, lengths = self.idf, self.postings, self.common, self.lengths
         known = []
         for feature, factor in query.items():
-            if feature in postings:
+            if feature in lengths:
                 known.append(feature)
             else:  # a feature no document has still makes the query longer
                 total += (self.unknown_idf * factor) ** 2
-        for feature in sorted(known, key=self.lengths.__getitem__):  # rarest first
+        for feature in sorted(known, key=lengths.__getitem__):  # rarest first
             weight = idf[feature] * query[feature]
             total += weight * weight
-            if len(dots) < FOUND or feature not in common:
-                for doc, doc_weight in postings[feature]:
+            if feature in postings:
+                for doc, doc_weight in zip(*postings[feature]):
                     dots[doc] = dot(doc, 0.0) + weight * doc_weight
-            elif len(common[feature]) > len(dots):
-                weight_in = common[feature].get
+                continue
+            its = common[feature]
+            if len(dots) < FOUND:
+                for doc, doc_weight in its.items():
+                    dots[doc] = dot(doc, 0.0) + weight * doc_weight
+            elif len(its) > len(dots):  # look the documents found up
+                weight_in = its.get
                 for doc in dots:
                     dots[doc] += weight * weight_in(doc, 0.0)
             else:
-                for doc, doc_weight in postings[feature]:
+                for doc, doc_weight in its.items():
                     if doc in dots:
                         dots[doc] += weight * doc_weight
         if not total:
@@ -211,11 +225,12 @@ class _Bm25:
         self.idf = {f: math.log(1 + (n - d + 0.5) / (d + 0.5)) for f, d in df.items()}
         lengths = [sum(doc.values()) for doc in documents]
         average = (sum(lengths) / n) if n else 1.0
-        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for i, (doc, length) in enumerate(zip(documents, lengths)):
             norm = self.K1 * (1 - self.B + self.B * length / (average or 1.0))
             for feature, tf in doc.items():
-                self.postings[feature].append((i, tf * (self.K1 + 1) / (tf + norm)))
+                postings[feature].append((i, tf * (self.K1 + 1) / (tf + norm)))
+        self.postings = {f: _columns(p) for f, p in postings.items()}
 
     def coverage(self, query: dict[str, float]) -> dict[int, float]:
         scores: dict[int, float] = defaultdict(float)
@@ -223,7 +238,7 @@ class _Bm25:
         for feature in query:
             idf = self.idf.get(feature, 0.0)
             if idf > self.NEGLIGIBLE:  # の, を... are in most entries: long postings, nothing to tell
-                for doc, saturated in self.postings[feature]:
+                for doc, saturated in zip(*self.postings[feature]):
                     scores[doc] += idf * saturated
         return {doc: min(1.0, s / total) for doc, s in scores.items()} if total else {}
 
