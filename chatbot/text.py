@@ -37,6 +37,7 @@ FILLER_WEIGHT = 0.3
 LEAD_IN_WEIGHT = 0.4
 SUBWORD_WEIGHT = 0.5
 MIN_SPELLING = 2  # shortest hiragana reading spelt back (腰 こし, 膝 ひざ, ジム じむ)
+WORDS_KEPT = 100_000  # dictionary entries' Words kept by an Analyzer (a few hundred bytes each)
 
 _TRAILING_NOISE = re.compile(r"(?:[\s!?.。…~〜♪☆★]+|(?<![a-z0-9])w+|笑+|草)+$")
 _SENTENCE_END = re.compile(r"[。.!?…]+|\n")  # folded text: NFKC made ！？ into !? and … stays
@@ -180,9 +181,10 @@ class Analyzer:
 
         self._dictionary = Dictionary(dict="core")
         self._local = threading.local()
+        self._words: dict[int, Word] = {}  # a dictionary entry's Word, by its word id
 
     def __getstate__(self) -> dict:  # the learnt tables travel; the dictionary is opened anew
-        return {k: v for k, v in self.__dict__.items() if k not in ("_dictionary", "_local")}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_dictionary", "_local", "_words")}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
@@ -243,6 +245,19 @@ class Analyzer:
     def analyze(self, text: str) -> Analysis:
         return self._analyze_normalized(self.normalize(text))
 
+    def _word(self, m, pos) -> Word:
+        """``_word(m, pos)``, kept by the dictionary entry: all it reads (forms, readings, part
+        of speech, synonym groups) is the entry's. A word the dictionary lacks is made anew."""
+        if m.is_oov():
+            return _word(m, pos)
+        key = m.word_id()
+        word = self._words.get(key)
+        if word is None:
+            if len(self._words) >= WORDS_KEPT:  # a server meets new words for ever: start afresh
+                self._words.clear()
+            word = self._words[key] = _word(m, pos)
+        return word
+
     def _analyze_normalized(self, text: str, morphemes=None) -> Analysis:
         """``morphemes``: ``text`` tokenized already."""
         words, reading, lead_in, pieces = [], [], 0, []
@@ -278,13 +293,13 @@ class Analyzer:
             reading.append(m.reading_form())
             if pos[0] not in CONTENT_POS or pos[1] in ("非自立可能", "数詞") or _ONE_KANA.fullmatch(m.surface()):
                 continue  # a lone kana is what is left of a mis-split (ハムストリング|ズ), not a word
-            words.append(_word(m, pos))
+            words.append(self._word(m, pos))
             if compound and len(parts) > 1:
                 # a compound also counts as its parts: 粗大ごみ as 粗大 + ごみ, 児童手当 as 児童 + 手当
                 for part in parts:
                     part_pos = part.part_of_speech()
                     if part_pos[0] in ("名詞", "動詞", "形容詞") and not _ONE_KANA.fullmatch(part.surface()):
-                        w = _word(part, part_pos)
+                        w = self._word(part, part_pos)
                         words.append(replace(w, weight=w.weight * SUBWORD_WEIGHT, part=True))
         return Analysis(text, tuple(words), to_katakana("".join(reading)), lead_in, tuple(pieces))
 

@@ -89,3 +89,13 @@ def test_grammar_is_not_spelt_back_as_a_word(bot, question, wrong):
 def test_hiragana_words_sudachi_split_are_still_spelt_back(bot):
     texts = [analysis.text for analysis in bot.analyzer.variants("すとれっちのやりかたおしえて")]
     assert any("ストレッチ" in text for text in texts)
+
+
+def test_a_word_reads_the_same_whatever_the_analyzer_met_before(analyzer, monkeypatch):
+    # an Analyzer keeps each dictionary entry's Word; a full store starts afresh
+    texts = ["裏ももを鍛えたい", "鍛えた後に伸ばす", "ストレッチは痛くない?", "走ったら疲れた", "痛みが続く"]
+    fresh = [Analyzer().analyze(t) for t in texts]
+    warmed = Analyzer()
+    monkeypatch.setattr("chatbot.text.WORDS_KEPT", 3)
+    assert [warmed.analyze(t) for t in texts * 2] == fresh * 2
+    assert 0 < len(warmed._words) <= 3
