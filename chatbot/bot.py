@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 import threading
-from itertools import chain
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 from . import cache, calibrate, knowledge, replies
