@@ -30,9 +30,12 @@ class _Compiled:
     index: Index
     model: calibrate.Model
     content: bool = field(init=False)  # whether any intent has a source: then only those are offered, not 'hello'
+    asides: int = field(init=False)  # how many intents a decline never offers (hello, help)
 
     def __post_init__(self):
-        object.__setattr__(self, "content", any(i.source for i in self.kb.intents))
+        content = any(i.source for i in self.kb.intents)
+        object.__setattr__(self, "content", content)
+        object.__setattr__(self, "asides", sum(not i.source for i in self.kb.intents) if content else 0)
 
 
 class Bot:
@@ -120,12 +123,14 @@ class Bot:
         problem = self._unusable(question)
         if problem:
             return self._decline(now, question, [], 0.0, problem)
-        ranked = now.index.rank(now.analyzer.variants(question), max(top_k, OFFERED_TOPICS))
+        # enough to offer the closest topics whatever the top_k, when hello or help ranks among them
+        closest = now.index.rank(now.analyzer.variants(question), max(top_k, OFFERED_TOPICS + now.asides))
+        ranked = closest[: max(top_k, OFFERED_TOPICS)]
         first, pair = now.model.probabilities(ranked)
         status = decide(first, pair, self.thresholds)
         top = ranked[0].score if ranked else 0.0
         if status == DECLINED:
-            return self._decline(now, question, ranked, top, confidence=first)
+            return self._decline(now, question, ranked, top, confidence=first, closest=closest)
         candidates = _candidates(now.kb, ranked)
         if status == CLARIFY:
             text = replies.clarify([c.title for c in candidates[:2]])
@@ -144,9 +149,9 @@ class Bot:
     @staticmethod
     def _decline(
         now: _Compiled, question: str, ranked: list[Scored], score: float, reason: str | None = None,
-        confidence: float = 0.0,
+        confidence: float = 0.0, closest: list[Scored] | None = None,
     ) -> Answer:
-        offered = _offered(now.kb.intents, ranked, now.content)
+        offered = _offered(now.kb.intents, ranked if closest is None else closest, now.content)
         text = replies.decline([i.title for i in offered], unreadable=reason is not None)
         return Answer(
             question, text, DECLINED, None, score, _candidates(now.kb, ranked), reason=reason,

@@ -45,8 +45,11 @@ def test_ask_declined_exits_3_so_that_a_script_can_tell(argv):
     assert run([*argv, "裏ももがつる"])[0] == 0
 
 
-def test_ask_lists_the_offered_topics_with_their_ids_not_numbers(bot):
-    code, out = run(["ask", "明日の天気を教えてください"])
+@pytest.mark.parametrize("top_k", [[], ["--top-k", "1"]])
+def test_ask_lists_the_offered_topics_with_their_ids_not_numbers(bot, top_k):
+    # the closest topics whatever --top-k, also where help ranks first (help is never offered)
+    assert bot.rank("明日の天気を教えてください")[0].intent == bot.kb.intents.index(bot.kb.intent("help"))
+    code, out = run(["ask", *top_k, "明日の天気を教えてください"])
     offered = bot.answer("明日の天気を教えてください").offered
     assert code == 3 and not re.search(r"^\d+\. ", out, re.M)
     assert out.rstrip("\n").split("\n")[-len(offered):] == [f"・{bot.kb.intent(i).title} [{i}]" for i in offered]
