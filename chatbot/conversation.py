@@ -5,12 +5,14 @@ a conversation needs: the numbered choices on offer (after a clarifying question
 decline or ``/topics``), the current topic (for short follow-up questions) and how the
 last answer was chosen (for ``/why``). The terminal chat (``chat``) draws its turns.
 
-Follow-up rule: a question the bot answers on its own is answered as asked. Otherwise,
-if there is a current topic and the question brings no word the knowledge base does not
-know (「なぜ?」「初心者は?」, not 「肩こりは?」), it is asked again with the topic's title in
-front (「ヒップリフトのやり方 初心者は?」); when that is answered, that answer is used and
-the reply says it was read as a follow-up. A declined question ends the topic, and so
-does ``/reset``.
+Follow-up rule: when there is a current topic and the question brings no word the
+knowledge base does not know (「なぜ?」「初心者は?」, not 「肩こりは?」), it is also asked with
+the topic's title in front (「ヒップリフトのやり方 初心者は?」). That reading is used, and the
+reply says it was read as a follow-up, when it is answered and the question alone is not,
+or when it answers the topic itself more surely than the question alone answers another
+(「コツは?」 after the hip lift). A question of another topic stays itself: 「裏ももがつる」
+alone is surer of the cramp than any reading of it as the hip lift's. A declined question
+ends the topic, and so does ``/reset``.
 
 One :class:`Conversation` per user: its state is that user's. It is safe to call from
 several threads (a web server's): each conversation has its own lock, so one user's lines
@@ -185,18 +187,8 @@ class Conversation:
         bot = self.bot
         alone = answer = bot.answer(text)
         context = note = None
-        if alone.status != ANSWERED and self.topic is not None and not alone.reason:
-            new = bot.new_words(text)
-            if not bot.analyzer.analyze(text).words:
-                note = "質問に言葉が見当たらないので、前の話題の続きとは見なしませんでした。"
-            elif new:
-                note = f"知識にない言葉({'、'.join(new)})があるので、前の話題の続きとは見なしませんでした。"
-            else:
-                framed = bot.answer(f"{self.topic.title} {text}")
-                if framed.status == ANSWERED:
-                    answer, context = framed, self.topic.title
-                else:
-                    note = f"前の話題「{self.topic.title}」を補っても答えが定まらないので、質問だけで判定しました。"
+        if self.topic is not None and not alone.reason and (alone.status != ANSWERED or alone.intent != self.topic.id):
+            answer, context, note = self._follow_up(text, alone, self.topic)
         self._last = _Judged(bot, text, answer, context=context, alone=alone, note=note)
         if answer.status == ANSWERED:
             return self._answered(answer, bot.kb.intent(answer.intent), context)
@@ -205,6 +197,25 @@ class Conversation:
         if answer.status == DECLINED:
             self.topic = None
         return Turn("answer", answer, choices=self.choices)
+
+    def _follow_up(self, text: str, alone: Answer, topic: Intent) -> tuple[Answer, str | None, str | None]:
+        """The question read as a follow-up of ``topic``: (answer, context, note for ``/why``).
+        It is one when it brings no word the knowledge base does not know and, with the topic's
+        title in front, is answered: where it is not answered on its own, or where that reading
+        is of the topic itself and surer than the question alone (「コツは?」 after the hip lift
+        asks the hip lift's tips, not the tips for keeping at it). Else it is ``alone``."""
+        bot, unsure = self.bot, alone.status != ANSWERED
+        new = bot.new_words(text)
+        if not bot.analyzer.analyze(text).words:
+            why = "質問に言葉が見当たらないので、前の話題の続きとは見なしませんでした。"
+        elif new:
+            why = f"知識にない言葉({'、'.join(new)})があるので、前の話題の続きとは見なしませんでした。"
+        else:
+            framed = bot.answer(f"{topic.title} {text}")
+            if framed.status == ANSWERED and (unsure or (framed.intent == topic.id and framed.confidence > alone.confidence)):
+                return framed, topic.title, None
+            why = f"前の話題「{topic.title}」を補っても答えが定まらないので、質問だけで判定しました。"
+        return alone, None, why if unsure else None
 
     def _answered(self, answer: Answer, intent: Intent, context: str | None = None) -> Turn:
         self.choices, self._offered_by = (), None

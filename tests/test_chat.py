@@ -120,6 +120,26 @@ def test_follow_up_reuses_the_topic_and_unrelated_questions_start_fresh(bot):
     assert conversation.reply("コツは?").context is None  # the topic ended with the unrelated question
 
 
+@pytest.mark.parametrize("question, intent", [("ストレッチのやり方", "stretch_methods"), ("裏ももがつる", "cramp"),
+                                              ("筋肉痛がひどい", "muscle_soreness")])
+def test_a_question_of_another_topic_is_answered_on_its_own(bot, question, intent):
+    # with the hip lift's title in front it may read as the hip lift, but less surely than alone
+    conversation = talk_state.Conversation(bot)
+    conversation.reply("ヒップリフトのやり方")
+    turn = conversation.reply(question)
+    assert (turn.answer.intent, turn.context) == (intent, None)
+
+
+def test_a_vague_question_answered_alone_as_another_topic_follows_the_current_one(bot):
+    alone = bot.answer("コツは?")
+    assert alone.status == "answered" and alone.intent != "hip_lift"
+    conversation = talk_state.Conversation(bot)
+    conversation.reply("ヒップリフトのやり方")
+    turn = conversation.reply("コツは?")
+    assert (turn.answer.intent, turn.context) == ("hip_lift", "ヒップリフトのやり方")
+    assert turn.answer.confidence > alone.confidence
+
+
 @pytest.mark.parametrize("topic", ["裏ももがつる", "ヒップリフトのやり方", "おすすめのストレッチ"])
 @pytest.mark.parametrize("unrelated", ["腹筋の鍛え方", "株価", "明日の天気は?"])
 def test_an_off_topic_question_is_not_read_as_a_follow_up(bot, topic, unrelated):

@@ -73,7 +73,7 @@ def test_negation_takes_back_only_what_is_not_meant(bot, question, gone, kept):
     assert kept in forms and (gone is None or gone not in forms)
 
 
-@pytest.mark.parametrize("filler", ["そもそも", "結局", "正直"])
+@pytest.mark.parametrize("filler", ["そもそも", "一応", "とりあえず"])
 def test_a_filler_word_no_example_uses_weighs_nothing(bot, filler):
     assert not any(filler in e for i in bot.kb.intents for e in i.examples)
     plain = bot.index.query_features(bot.analyzer.analyze("ハムストリングスって何?"))
