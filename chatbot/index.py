@@ -56,11 +56,11 @@ class Weights:
     words: float = 0.55
     reading: float = 0.3
     fuzz: float = 0.15
-    topic: float = 0.3
+    topic: float = 0.4
     answer: float = 0.3
     unknown_noun: float = 2.5  # how much more an unknown noun weighs than the rarest known word
     lean: float = 0.5  # 0.5: cosine; higher: forgive a question the words an example lacks
-    topic_lean: float = 0.3
+    topic_lean: float = 0.2
     pieces: float = 0.0  # BM25 over split-mode-A pieces of examples and answer
 
     @classmethod
