@@ -24,9 +24,11 @@ from __future__ import annotations
 import heapq
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property, partial
 from itertools import compress, repeat
 from operator import ge, itemgetter
+from typing import Callable
 
 from rapidfuzz import fuzz, process
 
@@ -38,7 +40,7 @@ TYPO_MIN_LENGTH = 3
 # Small and full-size kana are one key apart on a phone and one letter in romaji (スポーッ for
 # スポーツ): a typo's reading is compared with the known words' with each small kana made full size.
 _SMALL_KANA = str.maketrans("ァィゥェォッャュョヮ", "アイウエオツヤユヨワ")
-SHORTLIST = 100  # examples scored in full: the best by words and the best by readings
+SHORTLIST = 50  # examples scored in full: the best by words and the best by readings
 COMMON = 200  # a feature in more documents than this only adds to those rarer ones found...
 FOUND = 200  # ...once they have found this many
 # Up to this many scores, sorting them all (in C) costs less than a heap pass over them in
@@ -86,7 +88,13 @@ class Scored:
     reading: float
     fuzz: float
     unknown: float = 0.0  # the share of the question's words the knowledge base has never used
-    coverage: float = 0.0  # the share of the question's words this intent uses (examples, title, answer)
+    measure: Callable[[], float] | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def coverage(self) -> float:
+        """The share of the question's words this intent uses (examples, title, answer), worked
+        out when first read: the decision reads it for the best-ranked intent only."""
+        return self.measure() if self.measure is not None else 0.0
 
 
 def _best(scores: dict[int, float], k: int, floor: float = 0.0) -> set[int]:
@@ -407,7 +415,7 @@ class Index:
         else:
             ranked = heapq.nlargest(limit, best.values(), key=itemgetter(0))
         return [
-            Scored(i, score, "" if d is None else self.examples[d], w, r, f, u, self._coverage(q, i))
+            Scored(i, score, "" if d is None else self.examples[d], w, r, f, u, partial(self._coverage, q, i))
             for score, i, d, w, r, f, u, q in ranked
         ]
 
