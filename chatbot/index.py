@@ -432,6 +432,8 @@ class Index:
         return covered / total if total else 0.0
 
     def _rank_one(self, analysis: Analysis, shared: dict) -> list[tuple]:
+        if analysis.lead and not shared.get("whole unknown"):
+            return []  # a lead-in of known words does not dilute the question: nothing to lighten
         query, unknown, _ = self.query_features(analysis)
         if analysis.focus:  # read apart from its story, a question keeps what the whole text leaves unknown
             unknown = max(unknown, shared.get("whole unknown", 0.0))

@@ -34,6 +34,7 @@ FILLER = frozenset(
     """.split()
 )
 FILLER_WEIGHT = 0.3
+LEAD_IN_WEIGHT = 0.4
 SUBWORD_WEIGHT = 0.5
 MIN_SPELLING = 2  # shortest hiragana reading spelt back (腰 こし, 膝 ひざ, ジム じむ)
 WORDS_KEPT = 100_000  # dictionary entries' Words kept by an Analyzer (a few hundred bytes each)
@@ -118,8 +119,10 @@ class Analysis:
     text: str  # the normalized text that was tokenized
     words: tuple[Word, ...]
     reading: str  # katakana reading of the whole text, symbols dropped
+    lead_in: int = 0  # how many of the words come before the last clause (、。)
     pieces: tuple[str, ...] = ()  # split-mode-A normalized forms of every morpheme, for BM25
     focus: bool = False  # the question read apart from the story before it
+    lead: bool = False  # the text read with the words before its last clause weighing less
 
     @property
     def key(self) -> str:
@@ -206,7 +209,8 @@ class Analyzer:
         """Readings of ``text`` worth matching, the plain analysis first. Text with hiragana
         (typed without converting) is also read with known words spelt back
         (すとれっちはひつよう → ストレッチは必要); text of several sentences is also read as its
-        question alone (``_focus``)."""
+        question alone (``_focus``); text with a lead-in before its last clause
+        (「最近ジムに通い始めたのですが、…」) is also read with the lead-in weighing less."""
         normalized = self.normalize(text)
         morphemes = self._tokenizer().tokenize(normalized)
         plain = self._analyze_normalized(normalized, morphemes)
@@ -217,6 +221,12 @@ class Analyzer:
         focus = self._focus(normalized)
         if focus is not None:
             result.append(focus)
+        if plain.lead_in and plain.lead_in < len(plain.words):
+            words = tuple(
+                replace(w, weight=w.weight * LEAD_IN_WEIGHT) if i < plain.lead_in else w
+                for i, w in enumerate(plain.words)
+            )
+            result.append(replace(plain, words=words, lead=True))
         return result
 
     def _focus(self, normalized: str) -> Analysis | None:
@@ -251,7 +261,7 @@ class Analyzer:
 
     def _analyze_normalized(self, text: str, morphemes=None) -> Analysis:
         """``morphemes``: ``text`` tokenized already."""
-        words, reading, pieces = [], [], []
+        words, reading, lead_in, pieces = [], [], 0, []
         morphemes = list(self._tokenizer().tokenize(text) if morphemes is None else morphemes)
         recent: list[tuple[str, int]] = []  # ("word" | "case" | "other", len(words) before it)
         for i, m in enumerate(morphemes):
@@ -278,6 +288,8 @@ class Analyzer:
             if pos[0] in ("補助記号", "空白", "記号"):
                 if _KANA.fullmatch(m.surface()):  # a stray っ or ー still belongs to the reading
                     reading.append(m.surface())
+                elif pos[1] in ("句点", "読点"):  # the words so far are a lead-in to what follows
+                    lead_in = len(words)
                 continue
             reading.append(m.reading_form())
             if pos[0] not in CONTENT_POS or pos[1] in ("非自立可能", "数詞") or _ONE_KANA.fullmatch(m.surface()):
@@ -290,7 +302,7 @@ class Analyzer:
                     if part_pos[0] in ("名詞", "動詞", "形容詞") and not _ONE_KANA.fullmatch(part.surface()):
                         w = self._word(part, part_pos)
                         words.append(replace(w, weight=w.weight * SUBWORD_WEIGHT, part=True))
-        return Analysis(text, tuple(words), to_katakana("".join(reading)), tuple(pieces))
+        return Analysis(text, tuple(words), to_katakana("".join(reading)), lead_in, tuple(pieces))
 
 
 def _negated(recent: list[tuple[str, int]], after: str, surface: str) -> int | None:

@@ -169,3 +169,18 @@ def test_a_faq_table_declines_the_unanswerable_and_offers_the_closest(tmp_path):
 def test_decision_statuses_follow_the_probabilities(first, pair):
     expected = "answered" if first >= 2 / 3 else "clarify" if pair >= 2 / 3 else "declined"
     assert decide(first, pair) == expected
+
+
+@pytest.mark.parametrize("lead_in", ["部活でサッカーをしていて、", "最近引っ越してきたばかりで、"])
+def test_a_lead_in_of_words_the_table_never_uses_does_not_drown_the_question(tmp_path, lead_in):
+    table = tmp_path / "faq.csv"
+    table.write_text(
+        "id,question,answer\n"
+        "garbage,燃えるゴミは何曜日に出せますか,月曜と木曜の朝8時までに出してください。\n"
+        "bulky,粗大ごみを出すにはどうすればいいですか,粗大ごみ受付センターに電話で申し込んでください。\n"
+        "resident,住民票の写しはどこで取れますか,市民課の窓口か、コンビニのマルチコピー機で取れます。\n"
+        "seal,印鑑登録に必要なものは何ですか,登録する印鑑と本人確認書類を持って窓口へ来てください。\n",
+        encoding="utf-8",
+    )
+    bot = Bot.from_path(table)
+    assert bot.answer(f"{lead_in}燃えるゴミは何曜日に出せますか").intent == "garbage"
