@@ -205,10 +205,9 @@ class Conversation:
         is of the topic itself and surer than the question alone (「コツは?」 after the hip lift
         asks the hip lift's tips, not the tips for keeping at it). Else it is ``alone``."""
         bot, unsure = self.bot, alone.status != ANSWERED
-        new = bot.new_words(text)
         if not bot.analyzer.analyze(text).words:
             why = "質問に言葉が見当たらないので、前の話題の続きとは見なしませんでした。"
-        elif new:
+        elif new := bot.new_words(text):
             why = f"知識にない言葉({'、'.join(new)})があるので、前の話題の続きとは見なしませんでした。"
         else:
             framed = bot.answer(f"{topic.title} {text}")
