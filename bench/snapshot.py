@@ -42,13 +42,9 @@ LABELLED = sorted((ROOT / "tests" / "data").glob("*.tsv"))
 
 
 def labelled_questions() -> list[str]:
-    questions = []
-    for path in LABELLED:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            label, _, question = line.partition("\t")
-            if question and label != "intent":
-                questions.append(question)
-    return questions
+    from chatbot.evaluate import parse_labels
+
+    return [q for path in LABELLED for _, q in parse_labels(path.read_text(encoding="utf-8"), str(path))]
 
 
 def cases(scratch: Path) -> list[tuple[str, Path | None, list[str]]]:
