@@ -23,16 +23,13 @@ picks, for callers whose users must not run commands (the web server).
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, TextIO
 
 from .errors import ChatbotError
-from .safe import BIDI_CONTROLS, inert
 from .models import ANSWERED, CLARIFY, DECLINED, Answer, Candidate, Intent
 from .text import to_hiragana
 
