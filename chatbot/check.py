@@ -25,7 +25,7 @@ from rapidfuzz import fuzz, process
 from . import knowledge, romaji
 from .decide import decide
 from .errors import KnowledgeError
-from .index import is_table
+from .index import _Space, is_table
 from .text import _WholeWords, fold, kana_key, spellings
 
 ERROR, WARNING = "error", "warning"
@@ -371,10 +371,12 @@ class _Without:
     def __getattr__(self, name):
         return getattr(self._space, name)
 
-    def similarities(self, query, lean=0.5):
-        found = self._space.similarities(query, lean)
+    def scores(self, query):
+        found, scale = self._space.scores(query)
         found.pop(self._left_out, None)
-        return found
+        return found, scale
+
+    similarities = _Space.similarities
 
 
 def leave_one_out(bot):

@@ -142,37 +142,42 @@ def _word_features(analysis: Analysis) -> dict[str, float]:
 
 
 class _Space:
-    """A weighted vector space over one kind of feature, with an inverted index."""
+    """A weighted vector space over one kind of feature, with an inverted index. ``lean``
+    sets the similarity (see ``similarities``); a document's postings carry its weights
+    already divided by its norm to the power the similarity gives it."""
 
-    def __init__(self, documents: list[dict[str, float]], owners: list[int], n_owners: int):
+    def __init__(self, documents: list[dict[str, float]], owners: list[int], n_owners: int, lean: float = 0.5):
         df: dict[str, set[int]] = defaultdict(set)
         for doc, owner in zip(documents, owners):
             for feature in doc:
                 df[feature].add(owner)
         self.idf = {f: math.log(1 + n_owners / len(o)) for f, o in df.items()}
         self.unknown_idf = math.log(1 + n_owners)
+        self.lean = lean
         postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        self.norms = []
         for i, doc in enumerate(documents):
-            total = 0.0
-            for feature, factor in doc.items():
-                weight = self.idf[feature] * factor
-                postings[feature].append((i, weight))
-                total += weight * weight
-            self.norms.append(math.sqrt(total) or 1.0)
+            weights = [(feature, self.idf[feature] * factor) for feature, factor in doc.items()]
+            norm = math.sqrt(sum(weight * weight for _, weight in weights)) or 1.0
+            for feature, weight in weights:
+                postings[feature].append((i, weight * norm ** (-2 * lean)))
         # A feature's postings as two columns (documents ascending, weights), or, for a common
         # one, as a dict (document → weight), which also answers lookups; never both.
         self.postings = {f: _columns(p) for f, p in postings.items() if len(p) <= COMMON}
         self.common = {f: dict(p) for f, p in postings.items() if len(p) > COMMON}
         self.lengths = {f: len(p) for f, p in postings.items()}
-        self._by_lean: dict[float, list[float]] = {}
 
-    def similarities(self, query: dict[str, float], lean: float = 0.5) -> dict[int, float]:
+    def similarities(self, query: dict[str, float]) -> dict[int, float]:
         """Each document's similarity to the query: the weighted share of the query it covers
         and the share of itself the query covers, combined as ``query^(1-lean) * doc^lean``
-        (``lean`` 0.5 is the cosine). Only documents sharing a feature are returned, and
-        rarer features find them: once ``FOUND`` are found, a common feature (の, a bigram
-        in most examples) only adds to those."""
+        (``lean`` 0.5 is the cosine). Only documents sharing a feature are returned."""
+        scores, scale = self.scores(query)
+        return {doc: min(1.0, score * scale) for doc, score in scores.items()}
+
+    def scores(self, query: dict[str, float]) -> tuple[dict[int, float], float]:
+        """The documents sharing a feature with the query, each with a score that ranks them
+        as their similarity does, and the scale that turns a score into the similarity:
+        ``min(1, score * scale)``. Rarer features find the documents: once ``FOUND`` are
+        found, a common feature (の, a bigram in most examples) only adds to those."""
         dots: dict[int, float] = {}
         dot = dots.get
         total = 0.0
@@ -203,18 +208,9 @@ class _Space:
                     if doc in dots:
                         dots[doc] += weight * doc_weight
         if not total:
-            return {}
-        # dot^(1-lean) / total^(1-lean) * dot^lean / norm^(2 lean) = dot * total^(lean-1) * norm^(-2 lean)
-        scale, factors = total ** (lean - 1), self._factors(lean)
-        if lean == 0.5:  # the cosine never exceeds 1
-            return {doc: dot * scale * factors[doc] for doc, dot in dots.items()}
-        return {doc: min(1.0, dot * scale * factors[doc]) for doc, dot in dots.items()}
-
-    def _factors(self, lean: float) -> list[float]:
-        factors = self._by_lean.get(lean)
-        if factors is None:
-            factors = self._by_lean[lean] = [norm ** (-2 * lean) for norm in self.norms]
-        return factors
+            return {}, 1.0
+        # dot^(1-lean) / total^(1-lean) * dot^lean / norm^(2 lean): the postings hold the norm's part
+        return dots, total ** (self.lean - 1)
 
 
 class _Bm25:
@@ -279,8 +275,8 @@ class Index:
                 analyses.append(analyze(example))
         n = len(kb.intents)
         features = [_word_features(a) for a in analyses]
-        self.words = _Space(features, self.owner, n)
-        self.readings = _Space([_bigrams(a.reading) for a in analyses], self.owner, n)
+        self.words = _Space(features, self.owner, n, weights.lean)
+        self.readings = _Space([_bigrams(a.reading) for a in analyses], self.owner, n, weights.lean)
         self.keys = [a.key for a in analyses]
         answers = [analyze(intent.answer) for intent in kb.intents]
         topics: list[dict[str, float]] = [{} for _ in kb.intents]
@@ -291,7 +287,7 @@ class Index:
         for owner, doc in zip(self.owner, features):
             for feature, factor in doc.items():
                 topics[owner][feature] = max(topics[owner].get(feature, 0.0), factor)
-        self.topics = _Space(topics, list(range(n)), n)
+        self.topics = _Space(topics, list(range(n)), n, weights.topic_lean)
         self._topic_words = [frozenset(doc) for doc in topics]
         self.pieces: _Bm25 | None = None
         if weights.pieces:
@@ -439,19 +435,22 @@ class Index:
             unknown = max(unknown, shared.get("whole unknown", 0.0))
         else:
             shared.setdefault("whole unknown", unknown)  # the plain reading comes first
-        words = self.words.similarities(query, self.weights.lean)
-        topics = self.topics.similarities(query, self.weights.topic_lean)
+        words, word_scale = self.words.scores(query)
+        topics = self.topics.similarities(query)
         readings = shared.get(("readings", analysis.reading))
         if readings is None:
-            bigrams = _bigrams(analysis.reading)
-            readings = shared["readings", analysis.reading] = self.readings.similarities(bigrams, self.weights.lean)
+            readings = shared["readings", analysis.reading] = self.readings.scores(_bigrams(analysis.reading))
+        readings, reading_scale = readings
         bm25 = {}
         if self.pieces:
             bm25 = shared.get(("pieces", analysis.pieces))
             if bm25 is None:
                 pieces = dict.fromkeys(analysis.pieces, 1.0)
                 bm25 = shared["pieces", analysis.pieces] = self.pieces.coverage(pieces)
-        shortlist = _best(words, SHORTLIST) | _best(readings, SHORTLIST, floor=0.1)
+        shortlist = _best(words, SHORTLIST) | _best(readings, SHORTLIST, floor=0.1 / reading_scale)
+        # the similarities of the examples shortlisted, the only ones read from here on
+        words = {d: min(1.0, words[d] * word_scale) for d in shortlist if d in words}
+        readings = {d: min(1.0, readings[d] * reading_scale) for d in shortlist if d in readings}
         fuzzed = shared.setdefault(("fuzz", analysis.key), {})
         missing = {d: self.keys[d] for d in shortlist if d not in fuzzed}
         if missing and analysis.key:
