@@ -448,9 +448,6 @@ class Index:
                 pieces = dict.fromkeys(analysis.pieces, 1.0)
                 bm25 = shared["pieces", analysis.pieces] = self.pieces.coverage(pieces)
         shortlist = _best(words, SHORTLIST) | _best(readings, SHORTLIST, floor=0.1 / reading_scale)
-        # the similarities of the examples shortlisted, the only ones read from here on
-        words = {d: min(1.0, words[d] * word_scale) for d in shortlist if d in words}
-        readings = {d: min(1.0, readings[d] * reading_scale) for d in shortlist if d in readings}
         fuzzed = shared.setdefault(("fuzz", analysis.key), {})
         missing = {d: self.keys[d] for d in shortlist if d not in fuzzed}
         if missing and analysis.key:
@@ -462,13 +459,15 @@ class Index:
             kw, kr, kf = k.words, k.reading, k.fuzz
         else:  # no content word at all (じゃあね, 終わります): only the reading can tell
             kw, kr, kf = 0.0, 1.0, 0.0
-        owner_of, best, best_example = self.owner, {}, {}
+        owner_of, best, best_example, evidence = self.owner, {}, {}, {}
         words_of, readings_of, fuzz_of = words.get, readings.get, fuzzed.get
         for d in shortlist:
-            score = kw * words_of(d, 0.0) + kr * readings_of(d, 0.0) + kf * fuzz_of(d, 0.0)
+            w, r, f = words_of(d, 0.0) * word_scale, readings_of(d, 0.0) * reading_scale, fuzz_of(d, 0.0)
+            w, r = (w if w < 1.0 else 1.0), (r if r < 1.0 else 1.0)  # similarities, as ``_Space.similarities``
+            score = kw * w + kr * r + kf * f
             owner = owner_of[d]
             if score > best.get(owner, -1.0):
-                best[owner], best_example[owner] = score, d
+                best[owner], best_example[owner], evidence[owner] = score, d, (w, r, f)
         if query:  # an intent found by its answer or as a whole, with no example sharing a word
             for owner in _best(topics, SHORTLIST).union(_best(bm25, SHORTLIST) if bm25 else ()):
                 if owner not in best:
@@ -481,8 +480,6 @@ class Index:
                     + k.topic * topics.get(owner, 0.0)
                     + k.pieces * bm25.get(owner, 0.0)
                 )
-            d = best_example[owner]
-            ranked.append(
-                (min(score, 1.0), owner, d, words_of(d, 0.0), readings_of(d, 0.0), fuzz_of(d, 0.0), unknown, query)
-            )
+            w, r, f = evidence.get(owner, (0.0, 0.0, 0.0))
+            ranked.append((min(score, 1.0), owner, best_example[owner], w, r, f, unknown, query))
         return ranked
