@@ -160,10 +160,18 @@ class _Space:
             norm = math.sqrt(sum(weight * weight for _, weight in weights)) or 1.0
             for feature, weight in weights:
                 postings[feature].append((i, weight * norm ** (-2 * lean)))
+        # Features with the same postings (a word's form and its reading, used alike) keep one
+        # copy, under the first of them: a query walks it once, with their weights added.
+        self.same: dict[str, str] = {}
+        first: dict[tuple, str] = {}
+        for feature, p in postings.items():
+            self.same[feature] = first.setdefault(tuple(p), feature)
+        self.same = {f: to for f, to in self.same.items() if f != to}
         # A feature's postings as two columns (documents ascending, weights), or, for a common
         # one, as a dict (document → weight), which also answers lookups; never both.
-        self.postings = {f: _columns(p) for f, p in postings.items() if len(p) <= COMMON}
-        self.common = {f: dict(p) for f, p in postings.items() if len(p) > COMMON}
+        own = {f: p for f, p in postings.items() if f not in self.same}
+        self.postings = {f: _columns(p) for f, p in own.items() if len(p) <= COMMON}
+        self.common = {f: dict(p) for f, p in own.items() if len(p) > COMMON}
         self.lengths = {f: len(p) for f, p in postings.items()}
 
     def similarities(self, query: dict[str, float]) -> dict[int, float]:
@@ -181,16 +189,18 @@ class _Space:
         dots: dict[int, float] = {}
         dot = dots.get
         total = 0.0
-        idf, postings, common, lengths = self.idf, self.postings, self.common, self.lengths
-        known = []
+        idf, postings, common, lengths, same = self.idf, self.postings, self.common, self.lengths, self.same
+        known: dict[str, float] = {}  # the features to walk, with the weights of those sharing them
         for feature, factor in query.items():
             if feature in lengths:
-                known.append(feature)
+                weight = idf[feature] * factor
+                total += weight * weight
+                feature = same.get(feature, feature)
+                known[feature] = known.get(feature, 0.0) + weight
             else:  # a feature no document has still makes the query longer
                 total += (self.unknown_idf * factor) ** 2
         for feature in sorted(known, key=lengths.__getitem__):  # rarest first
-            weight = idf[feature] * query[feature]
-            total += weight * weight
+            weight = known[feature]
             if feature in postings:
                 for doc, doc_weight in zip(*postings[feature]):
                     dots[doc] = dot(doc, 0.0) + weight * doc_weight

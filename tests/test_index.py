@@ -1,3 +1,5 @@
+import math
+
 import pytest
 
 from chatbot import index
@@ -27,3 +29,13 @@ def test_what_pruning_finds_scores_as_without_it(space, monkeypatch):
     exact = space.similarities({"rare": 1.0, "common": 0.5})
     assert len(exact) == FOUND + MORE
     assert pruned == {doc: exact[doc] for doc in pruned}
+
+
+def test_features_with_the_same_postings_keep_one_copy_and_score_as_two():
+    # a and b are in the same documents alike (a word's form and its reading); c is not
+    space = _Space([{"a": 1.0, "b": 1.0}, {"a": 1.0, "b": 1.0, "c": 1.0}, {"c": 1.0}], [0, 1, 2], 3)
+    assert space.same == {"b": "a"}
+    assert "b" not in space.postings and "b" not in space.common
+    # every feature has the same idf here, so the cosine is of the raw weights
+    found = space.similarities({"a": 1.0, "b": 0.5})
+    assert found == pytest.approx({0: 1.5 / math.sqrt(1.25 * 2), 1: 1.5 / math.sqrt(1.25 * 3)})
