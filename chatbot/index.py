@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property, partial
@@ -174,6 +175,15 @@ class _Space:
         self.common = {f: dict(p) for f, p in own.items() if len(p) > COMMON}
         self.lengths = {f: len(p) for f, p in postings.items()}
 
+    def has(self, feature: str, doc: int) -> bool:
+        """Whether the document has the feature."""
+        feature = self.same.get(feature, feature)
+        if feature in self.common:
+            return doc in self.common[feature]
+        docs = self.postings.get(feature, ((),))[0]
+        at = bisect_left(docs, doc)
+        return at < len(docs) and docs[at] == doc
+
     def similarities(self, query: dict[str, float]) -> dict[int, float]:
         """Each document's similarity to the query: the weighted share of the query it covers
         and the share of itself the query covers, combined as ``query^(1-lean) * doc^lean``
@@ -298,7 +308,6 @@ class Index:
             for feature, factor in doc.items():
                 topics[owner][feature] = max(topics[owner].get(feature, 0.0), factor)
         self.topics = _Space(topics, list(range(n)), n, weights.topic_lean)
-        self._topic_words = [frozenset(doc) for doc in topics]
         self.pieces: _Bm25 | None = None
         if weights.pieces:
             pieces: list[dict[str, float]] = [defaultdict(float) for _ in kb.intents]
@@ -428,12 +437,13 @@ class Index:
     def _coverage(self, query: dict[str, float], owner: int) -> float:
         """The share of the question's word weight (rarity-weighted, as the similarities weigh
         it) that the intent's own words cover: how much of the question the match explains."""
-        idf, unknown_idf, mine = self.topics.idf, self.topics.unknown_idf, self._topic_words[owner]
+        topics = self.topics
+        idf, unknown_idf = topics.idf, topics.unknown_idf
         total = covered = 0.0
         for feature, factor in query.items():
             weight = (idf.get(feature, unknown_idf) * factor) ** 2
             total += weight
-            if feature in mine:
+            if topics.has(feature, owner):
                 covered += weight
         return covered / total if total else 0.0
 

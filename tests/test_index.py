@@ -39,3 +39,10 @@ def test_features_with_the_same_postings_keep_one_copy_and_score_as_two():
     # every feature has the same idf here, so the cosine is of the raw weights
     found = space.similarities({"a": 1.0, "b": 0.5})
     assert found == pytest.approx({0: 1.5 / math.sqrt(1.25 * 2), 1: 1.5 / math.sqrt(1.25 * 3)})
+
+
+def test_has_answers_for_rare_common_and_shared_features(space):
+    assert space.has("rare", 0) and not space.has("rare", FOUND)  # postings as columns
+    assert space.has("common", FOUND + MORE - 1) and "common" in space.common  # as a dict
+    shared = _Space([{"a": 1.0, "b": 1.0}, {"c": 1.0}], [0, 1], 2)
+    assert shared.has("b", 0) and not shared.has("b", 1) and not shared.has("unseen", 0)
