@@ -148,32 +148,42 @@ class _Space:
     already divided by its norm to the power the similarity gives it."""
 
     def __init__(self, documents: list[dict[str, float]], owners: list[int], n_owners: int, lean: float = 0.5):
-        df: dict[str, set[int]] = defaultdict(set)
+        """``owners``: each document's owner, an owner's documents next to each other."""
+        df: dict[str, int] = defaultdict(int)  # in how many owners' documents
+        last: dict[str, int] = {}
         for doc, owner in zip(documents, owners):
             for feature in doc:
-                df[feature].add(owner)
-        self.idf = {f: math.log(1 + n_owners / len(o)) for f, o in df.items()}
+                if last.get(feature) != owner:
+                    last[feature] = owner
+                    df[feature] += 1
+        self.idf = {f: math.log(1 + n_owners / d) for f, d in df.items()}
         self.unknown_idf = math.log(1 + n_owners)
         self.lean = lean
-        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        # Each feature's postings as two columns: its documents (ascending) and their weights.
+        columns: dict[str, tuple[list[int], list[float]]] = {}
         for i, doc in enumerate(documents):
             weights = [(feature, self.idf[feature] * factor) for feature, factor in doc.items()]
             norm = math.sqrt(sum(weight * weight for _, weight in weights)) or 1.0
             for feature, weight in weights:
-                postings[feature].append((i, weight * norm ** (-2 * lean)))
+                docs, its = columns.setdefault(feature, ([], []))
+                docs.append(i)
+                its.append(weight * norm ** (-2 * lean))
+        self.lengths = {f: len(docs) for f, (docs, _) in columns.items()}
         # Features with the same postings (a word's form and its reading, used alike) keep one
         # copy, under the first of them: a query walks it once, with their weights added.
-        self.same: dict[str, str] = {}
         first: dict[tuple, str] = {}
-        for feature, p in postings.items():
-            self.same[feature] = first.setdefault(tuple(p), feature)
-        self.same = {f: to for f, to in self.same.items() if f != to}
-        # A feature's postings as two columns (documents ascending, weights), or, for a common
-        # one, as a dict (document → weight), which also answers lookups; never both.
-        own = {f: p for f, p in postings.items() if f not in self.same}
-        self.postings = {f: _columns(p) for f, p in own.items() if len(p) <= COMMON}
-        self.common = {f: dict(p) for f, p in own.items() if len(p) > COMMON}
-        self.lengths = {f: len(p) for f, p in postings.items()}
+        self.same: dict[str, str] = {}
+        self.postings: dict[str, tuple[tuple[int, ...], tuple[float, ...]]] = {}
+        self.common: dict[str, dict[int, float]] = {}  # a common feature's: document → weight, for lookups
+        for feature, (docs, its) in columns.items():
+            pair = (tuple(docs), tuple(its))
+            to = first.setdefault(pair, feature)
+            if to != feature:
+                self.same[feature] = to
+            elif len(docs) <= COMMON:
+                self.postings[feature] = pair
+            else:
+                self.common[feature] = dict(zip(*pair))
 
     def has(self, feature: str, doc: int) -> bool:
         """Whether the document has the feature."""
