@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import sys
 from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -134,6 +135,12 @@ def _columns(postings: list[tuple[int, float]]) -> tuple[tuple[int, ...], tuple[
     return docs, weights
 
 
+def _shared(doc: dict[str, float]) -> dict[str, float]:
+    """The document with its features as one string object each, whichever documents have them
+    (a large table repeats the same few thousand features over and over)."""
+    return {sys.intern(feature): factor for feature, factor in doc.items()}
+
+
 def _word_features(analysis: Analysis) -> dict[str, float]:
     features: dict[str, float] = {}
     for word in analysis.words:
@@ -171,19 +178,23 @@ class _Space:
         self.lengths = {f: len(docs) for f, (docs, _) in columns.items()}
         # Features with the same postings (a word's form and its reading, used alike) keep one
         # copy, under the first of them: a query walks it once, with their weights added.
-        first: dict[tuple, str] = {}
+        first: dict[int, str] = {}  # the hash of a feature's postings → the first feature with them
         self.same: dict[str, str] = {}
         self.postings: dict[str, tuple[tuple[int, ...], tuple[float, ...]]] = {}
         self.common: dict[str, dict[int, float]] = {}  # a common feature's: document → weight, for lookups
-        for feature, (docs, its) in columns.items():
-            pair = (tuple(docs), tuple(its))
-            to = first.setdefault(pair, feature)
-            if to != feature:
+        for feature in list(columns):
+            pair = tuple(map(tuple, columns.pop(feature)))  # the lists go as they are used up
+            to = first.setdefault(hash(pair), feature)
+            if to != feature and self._postings_of(to) == pair:
                 self.same[feature] = to
-            elif len(docs) <= COMMON:
+            elif len(pair[0]) <= COMMON:
                 self.postings[feature] = pair
             else:
                 self.common[feature] = dict(zip(*pair))
+
+    def _postings_of(self, feature: str) -> tuple[tuple[int, ...], tuple[float, ...]]:
+        its = self.common.get(feature)
+        return self.postings[feature] if its is None else (tuple(its), tuple(its.values()))
 
     def has(self, feature: str, doc: int) -> bool:
         """Whether the document has the feature."""
@@ -304,9 +315,9 @@ class Index:
                 self.examples.append(example)
                 analyses.append(analyze(example))
         n = len(kb.intents)
-        features = [_word_features(a) for a in analyses]
+        features = [_shared(_word_features(a)) for a in analyses]
         self.words = _Space(features, self.owner, n, weights.lean)
-        self.readings = _Space([_bigrams(a.reading) for a in analyses], self.owner, n, weights.lean)
+        self.readings = _Space([_shared(_bigrams(a.reading)) for a in analyses], self.owner, n, weights.lean)
         self.keys = [a.key for a in analyses]
         answers = [analyze(intent.answer) for intent in kb.intents]
         topics: list[dict[str, float]] = [{} for _ in kb.intents]
