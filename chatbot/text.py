@@ -400,9 +400,6 @@ class _Replacer:
             lengths = self.lengths.setdefault(word[0], [])
             if not lengths or lengths[-1] != len(word):
                 lengths.append(len(word))
-        # A class of the characters a word starts with: the scan skips the rest of the text in
-        # C. Kept as text (the index is stored as plain data); ``re`` caches it compiled.
-        self.starts = "[" + "".join(map(re.escape, self.lengths)) + "]"
 
     def __call__(self, text: str, only: re.Pattern | None = None, where=None) -> str:
         """``only``: replace just inside the stretches of text this pattern matches;
@@ -415,11 +412,10 @@ class _Replacer:
 
     def _replace(self, text: str, offset: int, where) -> str:
         key = kana_key(text)
-        table, lengths, starts = self.table, self.lengths, re.compile(self.starts).search
+        table, lengths = self.table, self.lengths
         out, last, i = [], 0, 0
-        while (found := starts(key, i)) is not None:
-            i = found.start()
-            for n in lengths[key[i]]:
+        while i < len(key):
+            for n in lengths.get(key[i], ()):
                 word = key[i : i + n]
                 if len(word) == n and word in table and (where is None or where(offset + i, offset + i + n)):
                     out.append(text[last:i])
