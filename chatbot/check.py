@@ -25,7 +25,7 @@ from rapidfuzz import fuzz, process
 from . import knowledge, romaji
 from .decide import decide
 from .errors import KnowledgeError
-from .index import _Space, is_table
+from .index import is_table
 from .text import _WholeWords, fold, kana_key, spellings
 
 ERROR, WARNING = "error", "warning"
@@ -376,7 +376,10 @@ class _Without:
         found.pop(self._left_out, None)
         return found, scale
 
-    similarities = _Space.similarities
+    def similarities(self, query):
+        found = self._space.similarities(query)
+        found.pop(self._left_out, None)
+        return found
 
 
 def leave_one_out(bot):
