@@ -151,8 +151,8 @@ def _word_features(analysis: Analysis) -> dict[str, float]:
 
 class _Space:
     """A weighted vector space over one kind of feature, with an inverted index. ``lean``
-    sets the similarity (see ``similarities``); a document's postings carry its weights
-    already divided by its norm to the power the similarity gives it."""
+    sets the similarity (see ``similarities``); a document's postings carry its part of the
+    weights, already divided by its norm to the power the similarity gives it."""
 
     def __init__(self, documents: list[dict[str, float]], owners: list[int], n_owners: int, lean: float = 0.5):
         """``owners``: each document's owner, an owner's documents next to each other."""
@@ -166,15 +166,22 @@ class _Space:
         self.idf = {f: math.log(1 + n_owners / d) for f, d in df.items()}
         self.unknown_idf = math.log(1 + n_owners)
         self.lean = lean
-        # Each feature's postings as two columns: its documents (ascending) and their weights.
+        # Each feature's postings as two columns: its documents (ascending) and the document's
+        # part of the weight, its factor for the feature over its norm to the power the
+        # similarity gives it; the feature's idf is the query's part (``scores``). A document
+        # has few factors (1.0 for every bigram), so its postings share a few float objects.
         columns: dict[str, tuple[list[int], list[float]]] = {}
+        idf = self.idf
         for i, doc in enumerate(documents):
-            weights = [(feature, self.idf[feature] * factor) for feature, factor in doc.items()]
-            norm = math.sqrt(sum(weight * weight for _, weight in weights)) or 1.0
-            for feature, weight in weights:
+            scale = (math.sqrt(sum((idf[f] * factor) ** 2 for f, factor in doc.items())) or 1.0) ** (-2 * lean)
+            parts: dict[float, float] = {}  # factor → the document's part, one object each
+            for feature, factor in doc.items():
+                part = parts.get(factor)
+                if part is None:
+                    part = parts[factor] = factor * scale
                 docs, its = columns.setdefault(feature, ([], []))
                 docs.append(i)
-                its.append(weight * norm ** (-2 * lean))
+                its.append(part)
         self.lengths = {f: len(docs) for f, (docs, _) in columns.items()}
         # Features with the same postings (a word's form and its reading, used alike) keep one
         # copy, under the first of them: a query walks it once, with their weights added.
@@ -226,8 +233,8 @@ class _Space:
             if feature in lengths:
                 weight = idf[feature] * factor
                 total += weight * weight
-                feature = same.get(feature, feature)
-                known[feature] = known.get(feature, 0.0) + weight
+                shared = same.get(feature, feature)
+                known[shared] = known.get(shared, 0.0) + weight * idf[feature]  # times the postings' idf
             else:  # a feature no document has still makes the query longer
                 total += (self.unknown_idf * factor) ** 2
         for feature in sorted(known, key=lengths.__getitem__):  # rarest first
