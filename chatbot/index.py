@@ -183,12 +183,13 @@ class _Space:
                 docs.append(i)
                 its.append(part)
         self.lengths = {f: len(docs) for f, (docs, _) in columns.items()}
-        # Features with the same postings (a word's form and its reading, used alike) keep one
-        # copy, under the first of them: a query walks it once, with their weights added.
+        # Features with the same postings (a word's form and its reading, used alike: the same
+        # documents, so the same idf) keep one copy, under the first of them: a query walks it
+        # once, with their weights added.
         first: dict[int, str] = {}  # the hash of a feature's postings → the first feature with them
         self.same: dict[str, str] = {}
         self.postings: dict[str, tuple[tuple[int, ...], tuple[float, ...]]] = {}
-        self.common: dict[str, dict[int, float]] = {}  # a common feature's: document → weight, for lookups
+        self.common: dict[str, dict[int, float]] = {}  # a common feature's: document → its part, for lookups
         for feature in list(columns):
             pair = tuple(map(tuple, columns.pop(feature)))  # the lists go as they are used up
             to = first.setdefault(hash(pair), feature)
