@@ -28,7 +28,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property, partial
-from itertools import compress, repeat
+from itertools import compress, islice, repeat
 from operator import ge, itemgetter
 from typing import Callable
 
@@ -45,6 +45,10 @@ _SMALL_KANA = str.maketrans("ァィゥェォッャュョヮ", "アイウエオ�
 SHORTLIST = 50  # examples scored in full: the best by words and the best by readings
 COMMON = 200  # a feature in more documents than this only adds to those rarer ones found...
 FOUND = 200  # ...once they have found this many
+# While fewer are found, a feature in over half the documents finds only this many of them, those
+# it weighs most: it tells little apart (a question of words every entry of a large table has would
+# otherwise walk all of it).
+FINDS_AT_MOST = 2000
 # Up to this many scores, sorting them all (in C) costs less than a heap pass over them in
 # Python (measured: the two meet between 2,000 and 5,000 scores).
 SORT_UP_TO = 2500
@@ -183,6 +187,7 @@ class _Space:
                 docs.append(i)
                 its.append(part)
         self.lengths = {f: len(docs) for f, (docs, _) in columns.items()}
+        self.finds_all_up_to = max(FINDS_AT_MOST, len(documents) // 2)
         # Features with the same postings (a word's form and its reading, used alike: the same
         # documents, so the same idf) keep one copy, under the first of them: a query walks it
         # once, with their weights added.
@@ -193,16 +198,18 @@ class _Space:
         for feature in list(columns):
             pair = tuple(map(tuple, columns.pop(feature)))  # the lists go as they are used up
             to = first.setdefault(hash(pair), feature)
-            if to != feature and self._postings_of(to) == pair:
+            if to != feature and self._has_postings(to, pair):
                 self.same[feature] = to
             elif len(pair[0]) <= COMMON:
                 self.postings[feature] = pair
-            else:
+            elif len(pair[0]) <= self.finds_all_up_to:
                 self.common[feature] = dict(zip(*pair))
+            else:  # in the order it finds them: heaviest first
+                self.common[feature] = dict(sorted(zip(*pair), key=itemgetter(1), reverse=True))
 
-    def _postings_of(self, feature: str) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    def _has_postings(self, feature: str, pair: tuple[tuple[int, ...], tuple[float, ...]]) -> bool:
         its = self.common.get(feature)
-        return self.postings[feature] if its is None else (tuple(its), tuple(its.values()))
+        return self.postings[feature] == pair if its is None else its == dict(zip(*pair))
 
     def has(self, feature: str, doc: int) -> bool:
         """Whether the document has the feature."""
@@ -245,7 +252,14 @@ class _Space:
                     dots[doc] = dot(doc, 0.0) + weight * doc_weight
                 continue
             its = common[feature]
-            if len(dots) < FOUND:
+            if len(dots) < FOUND and len(its) > self.finds_all_up_to:  # to those found, then its heaviest
+                weight_in = its.get
+                for doc in dots:
+                    dots[doc] += weight * weight_in(doc, 0.0)
+                for doc, doc_weight in islice(its.items(), FINDS_AT_MOST):
+                    if doc not in dots:
+                        dots[doc] = weight * doc_weight
+            elif len(dots) < FOUND:
                 for doc, doc_weight in its.items():
                     dots[doc] = dot(doc, 0.0) + weight * doc_weight
             elif len(its) > len(dots):  # look the documents found up

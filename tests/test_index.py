@@ -46,3 +46,28 @@ def test_has_answers_for_rare_common_and_shared_features(space):
     assert space.has("common", FOUND + MORE - 1) and "common" in space.common  # as a dict
     shared = _Space([{"a": 1.0, "b": 1.0}, {"c": 1.0}], [0, 1], 2)
     assert shared.has("b", 0) and not shared.has("b", 1) and not shared.has("unseen", 0)
+
+
+@pytest.fixture
+def crowded(monkeypatch):
+    """A feature ("all") in every document, over half of them and over FINDS_AT_MOST (made small
+    here); document i has i other words besides, so the earlier ones weigh "all" more."""
+    monkeypatch.setattr(index, "COMMON", 2)
+    monkeypatch.setattr(index, "FOUND", 2)
+    monkeypatch.setattr(index, "FINDS_AT_MOST", 3)
+    documents = [{"all": 1.0, **{f"w{i}.{j}": 1.0 for j in range(i)}} for i in range(10)]
+    documents[9]["rare"] = 1.0
+    return documents
+
+
+def test_a_feature_in_most_documents_finds_only_its_heaviest(crowded):
+    space = _Space(crowded, list(range(10)), 10)
+    assert set(space.similarities({"all": 1.0})) == {0, 1, 2}
+
+
+def test_what_a_crowded_feature_adds_to_is_scored_in_full(crowded, monkeypatch):
+    found = _Space(crowded, list(range(10)), 10).similarities({"rare": 1.0, "all": 1.0})
+    assert set(found) == {9, 0, 1, 2}  # found by "rare", then the heaviest three
+    monkeypatch.setattr(index, "FINDS_AT_MOST", 10**9)
+    exact = _Space(crowded, list(range(10)), 10).similarities({"rare": 1.0, "all": 1.0})
+    assert found == pytest.approx({doc: exact[doc] for doc in found})
