@@ -252,24 +252,22 @@ class _Space:
                     dots[doc] = dot(doc, 0.0) + weight * doc_weight
                 continue
             its = common[feature]
-            if len(dots) < FOUND and len(its) > self.finds_all_up_to:  # to those found, then its heaviest
-                weight_in = its.get
-                for doc in dots:
-                    dots[doc] += weight * weight_in(doc, 0.0)
-                for doc, doc_weight in islice(its.items(), FINDS_AT_MOST):
-                    if doc not in dots:
-                        dots[doc] = weight * doc_weight
-            elif len(dots) < FOUND:
+            if len(dots) < FOUND and len(its) <= self.finds_all_up_to:  # still finding: all its documents
                 for doc, doc_weight in its.items():
                     dots[doc] = dot(doc, 0.0) + weight * doc_weight
-            elif len(its) > len(dots):  # look the documents found up
+                continue
+            if len(its) > len(dots):  # add to those found: look them up...
                 weight_in = its.get
                 for doc in dots:
                     dots[doc] += weight * weight_in(doc, 0.0)
-            else:
+            else:  # ...or walk the feature's, the shorter
                 for doc, doc_weight in its.items():
                     if doc in dots:
                         dots[doc] += weight * doc_weight
+            if len(dots) < FOUND:  # a feature in over half the documents finds only its heaviest
+                for doc, doc_weight in islice(its.items(), FINDS_AT_MOST):
+                    if doc not in dots:
+                        dots[doc] = weight * doc_weight
         if not total:
             return {}, 1.0
         # dot^(1-lean) / total^(1-lean) * dot^lean / norm^(2 lean): the postings hold the norm's part
