@@ -520,27 +520,27 @@ class Index:
             kw, kr, kf = k.words, k.reading, k.fuzz
         else:  # no content word at all (じゃあね, 終わります): only the reading can tell
             kw, kr, kf = 0.0, 1.0, 0.0
-        owner_of, best, best_example, evidence = self.owner, {}, {}, {}
+        owner_of = self.owner
+        best: dict[int, tuple] = {}  # intent → (score, its best example, words, reading, fuzz)
         words_of, readings_of, fuzz_of = words.get, readings.get, fuzzed.get
         for d in shortlist:
             w, r, f = words_of(d, 0.0) * word_scale, readings_of(d, 0.0) * reading_scale, fuzz_of(d, 0.0)
             w, r = (w if w < 1.0 else 1.0), (r if r < 1.0 else 1.0)  # similarities, as ``_Space.similarities``
             score = kw * w + kr * r + kf * f
             owner = owner_of[d]
-            if score > best.get(owner, -1.0):
-                best[owner], best_example[owner], evidence[owner] = score, d, (w, r, f)
+            if owner not in best or score > best[owner][0]:
+                best[owner] = (score, d, w, r, f)
         if query:  # an intent found by its answer or as a whole, with no example sharing a word
             for owner in _best(topics, SHORTLIST).union(_best(bm25, SHORTLIST) if bm25 else ()):
                 if owner not in best:
-                    best[owner], best_example[owner] = 0.0, None
+                    best[owner] = (0.0, None, 0.0, 0.0, 0.0)
         ranked = []
-        for owner, score in best.items():
+        for owner, (score, d, w, r, f) in best.items():
             if query:
                 score = (
                     (1 - k.topic - k.pieces) * score
                     + k.topic * topics.get(owner, 0.0)
                     + k.pieces * bm25.get(owner, 0.0)
                 )
-            w, r, f = evidence.get(owner, (0.0, 0.0, 0.0))
-            ranked.append((min(score, 1.0), owner, best_example[owner], w, r, f, unknown, query))
+            ranked.append((min(score, 1.0), owner, d, w, r, f, unknown, query))
         return ranked
