@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import dataclass, field
 from itertools import chain
@@ -18,7 +17,6 @@ from .text import Analyzer
 MAX_QUESTION_CHARS = 1000
 OFFERED_TOPICS = 3
 KEPT_CANDIDATES = 10
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -167,9 +165,10 @@ class Bot:
             return "empty question"
         if len(question) > MAX_QUESTION_CHARS:
             return f"question longer than {MAX_QUESTION_CHARS} characters ({len(question)})"
-        bad = _SURROGATE.search(question)
-        if bad:
-            return (f"not valid text: undecodable bytes or a lone surrogate at character {bad.start() + 1}"
+        try:
+            question.encode("utf-8")  # fails at the first surrogate (no regex to compile for it)
+        except UnicodeEncodeError as bad:
+            return (f"not valid text: undecodable bytes or a lone surrogate at character {bad.start + 1}"
                     " (send UTF-8)")
         return None
 
@@ -200,8 +199,9 @@ def _build(kb: KnowledgeBase | Path, weights: Weights | None) -> _Compiled:
 def _compile(kb: KnowledgeBase, weights: Weights | None) -> tuple[KnowledgeBase, Analyzer, Index]:
     weights = weights or Weights.suited_to(kb)
     examples = (q for intent in kb.intents for q in intent.examples)
-    analyzer = Analyzer(kb.synonyms, examples, pieces=weights.pieces > 0)
-    return kb, analyzer, Index(kb, analyzer, weights)
+    analyses: dict = {}  # the examples', analysed as their words are learnt: the index's memo
+    analyzer = Analyzer(kb.synonyms, examples, pieces=weights.pieces > 0, analyses=analyses)
+    return kb, analyzer, Index(kb, analyzer, weights, analyses)
 
 
 def _compiled(path: Path, weights: Weights | None) -> tuple[KnowledgeBase, Analyzer, Index]:

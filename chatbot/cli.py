@@ -27,16 +27,45 @@ DECLINED_STATUS = 3  # ``ask``: the bot has no answer to the question (a script 
 SERVER_EXTRA = "chatbot serve needs the server extra: pip install 'chatbot[server]' (from a checkout: pip install '.[server]')"
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's, told the terminal's width: left to find it, argparse imports shutil (and with
+    it bz2, lzma and zlib, 2-3 ms) in every run, as each ``add_argument`` makes a formatter."""
+
+    def __init__(self, prog: str, **options):
+        options.setdefault("width", _columns() - 2)  # as argparse does
+        super().__init__(prog, **options)
+
+
+def _columns() -> int:
+    """The terminal's width as ``shutil.get_terminal_size`` finds it: $COLUMNS, else stdout's, else 80."""
+    try:
+        columns = int(os.environ.get("COLUMNS", 0))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns if columns > 0 else 80
+
+
+class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **options):
+        options.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **options)
+
+
 def _parser() -> argparse.ArgumentParser:
     from . import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="chatbot",
         description="Answer Japanese questions about training and stretching the back of the thigh "
         "(or any FAQ given with --kb). With no command, starts the chat.",
     )
     parser.add_argument("--version", action="version", version=f"chatbot {__version__}")
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "--kb", metavar="PATH",
         help="another knowledge base: a directory with intents.yaml and knowledge/, "
@@ -47,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
         help="answer only when at least this sure that the best topic is right (0-1; default 2/3), and ask "
         "back which of two topics was meant only when as sure that it is one of them; higher declines more",
     )
-    misses_log = argparse.ArgumentParser(add_help=False)
+    misses_log = _Parser(add_help=False)
     misses_log.add_argument(
         "--log-misses", metavar="PATH",
         help="append each declined and clarify answer (time, question, top candidates, scores) to PATH as JSONL; "

@@ -35,7 +35,7 @@ from typing import Callable
 from rapidfuzz import fuzz, process
 
 from .models import KnowledgeBase
-from .text import KANJI, Analysis, Analyzer, to_katakana
+from .text import Analysis, Analyzer, has_kanji, to_katakana
 
 TYPO_CUTOFF = 80  # rapidfuzz ratio for an unknown word to count as a misspelt known one
 TYPO_MIN_LENGTH = 3
@@ -369,13 +369,13 @@ class Index:
             for word, after in zip(a.words, a.words[1:] + (None,)):
                 mine = ("w:" + word.form, "r:" + word.reading)
                 self.vocabulary.setdefault(word.reading, mine)
-                if not KANJI.search(word.form):
+                if not has_kanji(word.form):
                     self.kana_readings.add(word.reading)
                 elif not word.filler:
                     self.kanji_words.setdefault(word.reading, mine)
                 if not word.filler:
                     topical.add(word.reading)
-                if after is not None and not KANJI.search(word.form + after.form):
+                if after is not None and not has_kanji(word.form + after.form):
                     # Sudachi splits some compounds (ヒップ|リフト): a typo in one (ヒップリフド) is one word
                     pair = mine + ("w:" + after.form, "r:" + after.reading)
                     self.vocabulary.setdefault(word.reading + after.reading, pair)
@@ -412,12 +412,12 @@ class Index:
             elif whole_known:
                 continue  # the compound itself is known: its parts add nothing
             if mine[0] not in self.words.idf and not (
-                mine[1] in self.words.idf and (word.reading in self.kana_readings or not KANJI.search(word.form))
+                mine[1] in self.words.idf and (word.reading in self.kana_readings or not has_kanji(word.form))
             ):  # neither the word nor a kana spelling of it is known (肩 is not 方 for sharing カタ)
                 mine = (mine[0], "?" + mine[1])
                 match = None  # (the known word's features, how alike)
                 if len(word.reading) >= TYPO_MIN_LENGTH:
-                    if not KANJI.search(word.form):
+                    if not has_kanji(word.form):
                         match = self._misspelt(word.reading, words[at + 1 :])
                     elif word.reading in self.kanji_words:  # the IME's wrong pick of its reading (高価 for 効果)
                         match = (self.kanji_words[word.reading], 1.0)
@@ -448,7 +448,7 @@ class Index:
         """The known word a kana word is a typo of (ストレチ), also where Sudachi split the
         typo of a compound (レック|カール): its features and how alike the readings are."""
         after = next((w for w in following if not w.part), None)
-        tries = [reading] if after is None or KANJI.search(after.form) else [reading, reading + after.reading]
+        tries = [reading] if after is None or has_kanji(after.form) else [reading, reading + after.reading]
         best = None
         for typed in tries:
             typed = typed.translate(_SMALL_KANA)

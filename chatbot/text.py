@@ -51,10 +51,10 @@ _KANA = re.compile(r"[ぁ-ゖァ-ヺー]+")
 _HIRAGANA_RUN = re.compile(r"[ぁ-ゖー]+")
 _HIRAGANA_WORD = re.compile(r"[ぁ-ゖー]{%d,}" % MIN_SPELLING)  # a run long enough to be spelt back
 _ONE_KANA = re.compile(r"[ァ-ヺ]")
-KANJI = re.compile(r"[\u3400-\u9fff々]")
-# Patterns only building an index uses stay source text, compiled on first use by re's own
-# cache: a process that loads a compiled index skips compiling them (a class spanning the
-# kanji block alone takes re over a millisecond).
+# Patterns only building an index (or reading an unknown word) uses stay source text, compiled
+# on first use by re's own cache: a process that loads a compiled index and answers a question of
+# known words skips compiling them (a class spanning the kanji block alone takes re 2-3 ms).
+_KANJI = r"[\u3400-\u9fff々]"
 _KANJI_OR_KATAKANA = r"[\u3400-\u9fff々ァ-ヺ]"
 # Kana that people (and romaji) spell interchangeably: compared as one.
 _KANA_FOLD = str.maketrans("づぢを", "ずじお")
@@ -64,6 +64,10 @@ for _kana, _vowel in (("あかがさざただなはばぱまやらわぁゃ", "�
                       ("うくぐすずつづぬふぶぷむゆるぅゅゔ", "う"), ("えけげせぜてでねへべぺめれぇ", "え"),
                       ("おこごそぞとどのほぼぽもよろをぉょ", "お")):
     _VOWEL_OF.update(dict.fromkeys(_kana, _vowel))
+
+
+def has_kanji(text: str) -> bool:
+    return re.search(_KANJI, text) is not None
 
 
 def fold(text: str) -> str:
@@ -139,12 +143,15 @@ class Analyzer:
         vocabulary: Iterable[str] = (),
         subwords: bool = True,
         pieces: bool = False,
+        analyses: dict[str, "Analysis"] | None = None,
     ):
         """``synonyms``: canonical word → variants, rewritten before tokenizing.
         ``vocabulary``: texts (the example questions) whose kanji and katakana words are
         learnt by reading, so that the same words typed in hiragana are spelt back.
         ``subwords``: long compounds also count as their parts. ``pieces``: also list every
-        morpheme's split-mode-A forms (``Analysis.pieces``, for BM25)."""
+        morpheme's split-mode-A forms (``Analysis.pieces``, for BM25). ``analyses``: given,
+        it gets each vocabulary text's ``analyze(text)``, made from the tokens its words were
+        learnt from (an index built next takes it as its memo: each text tokenized once)."""
         self.subwords, self.pieces = subwords, pieces
         self._open()
         rewrites: dict[str, str] = {}
@@ -155,25 +162,35 @@ class Analyzer:
                         rewrites.setdefault(key, fold(canonical))
         self._rewrites = _Replacer(rewrites)
         words = (w for canonical, variants in (synonyms or {}).items() for w in (canonical, *variants))
-        self._respell = self._spellings([*vocabulary, *words])
+        self._respell = self._spellings([*vocabulary, *words], analyses)
 
-    def _spellings(self, texts: list[str]) -> "_Replacer":
+    def _spellings(self, texts: list[str], analyses: dict[str, "Analysis"] | None) -> "_Replacer":
         """Hiragana spellings of the words in ``texts`` (as written and with synonyms rewritten),
         each replaced by the word as the texts write it: kanji and katakana words first."""
         learnt: dict[str, str] = {}  # hiragana spelling → kanji/katakana surface
         in_kana: dict[str, str] = {}  # words the texts themselves write in hiragana (たるみ)
-        for form in dict.fromkeys(f for text in texts for f in (fold(text), self.normalize(text))):
-            for m in self._tokenizer().tokenize(form):
-                kana = kana_key(m.reading_form())
-                if (
-                    m.part_of_speech()[0] in CONTENT_POS
-                    and m.normalized_form() not in FILLER
-                    and _HIRAGANA_RUN.fullmatch(kana)
-                ):
-                    table = learnt if re.search(_KANJI_OR_KATAKANA, m.surface()) else in_kana
-                    for spelling in spellings(kana):
-                        if len(spelling) >= (MIN_SPELLING if table is learnt else MIN_SPELLING + 1):
-                            table.setdefault(spelling, m.surface())
+        tokenize = self._tokenizer().tokenize
+        seen: set[str] = set()
+        for text in texts:
+            normalized, tokens = self.normalize(text), None
+            for form in (fold(text), normalized):
+                if form in seen:
+                    continue
+                seen.add(form)
+                morphemes = tokenize(form)
+                if form == normalized:
+                    tokens = morphemes
+                for m in morphemes:
+                    if m.part_of_speech()[0] not in CONTENT_POS or m.normalized_form() in FILLER:
+                        continue
+                    kana = kana_key(m.reading_form())
+                    if _HIRAGANA_RUN.fullmatch(kana):
+                        table = learnt if re.search(_KANJI_OR_KATAKANA, m.surface()) else in_kana
+                        for spelling in spellings(kana):
+                            if len(spelling) >= (MIN_SPELLING if table is learnt else MIN_SPELLING + 1):
+                                table.setdefault(spelling, m.surface())
+            if analyses is not None and text not in analyses:
+                analyses[text] = self._analyze_normalized(normalized, tokens)
         # A hiragana word is spelt as itself, so that it is not cut up (たるみがき: not 磨き).
         return _Replacer({**in_kana, **learnt})
 

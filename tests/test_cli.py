@@ -418,6 +418,15 @@ def test_every_command_has_help(command, capsys):
         assert " ".join((action.help % {"default": action.default}).split())[:40] in shown, action.dest
 
 
+@pytest.mark.parametrize("columns", [44, 120])
+def test_help_is_wrapped_to_the_terminal_width(columns, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", str(columns))  # as a terminal of that width tells argparse
+    with pytest.raises(SystemExit):
+        cli.main(["ask", "--help"])
+    widths = [len(line) for line in capsys.readouterr().out.splitlines()]
+    assert columns - 12 < max(widths) <= columns
+
+
 @needs_shared(SHARED / "eval" / "dev.tsv", "shared/eval/dev.tsv")
 def test_dev_set_meets_the_bar():
     assert (SHARED / "eval" / "dev.tsv").exists(), f"{SHARED / 'eval' / 'dev.tsv'} is missing: CI needs ../shared"
