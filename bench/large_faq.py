@@ -4,8 +4,9 @@ one JSON object (seconds, bytes).
 
 - ``build``: ``Bot.from_path(TABLE)`` with an empty knowledge cache (CHATBOT_CACHE_DIR):
   its wall time, and the process's peak RSS (VmHWM) at the end.
-- ``ask``: ``Bot.from_path(TABLE)`` from the cache ``build`` filled: its wall time, the RSS
-  once loaded; then each question of QUESTIONS (a JSON list of [question, entry id or null])
+- ``ask``: the bot as ``chatbot --kb TABLE`` and ``chatbot serve`` load it (``configured``:
+  its objects frozen out of the garbage collector) from the cache ``build`` filled: its wall
+  time, the RSS once loaded; then each question of QUESTIONS (a JSON list of [question, entry id or null])
   answered once and tokenized once by a bare Sudachi tokenizer, p50/p99 of both, and the
   share of the questions with an entry id answered with that entry.
 - ``floor``: what a bare Sudachi process pays for the same table: its RSS with the
@@ -34,10 +35,10 @@ def build(table: Path) -> dict:
 
 
 def ask(table: Path, questions: Path) -> dict:
-    from chatbot import Bot
+    from chatbot.bot import configured
 
     started = time.perf_counter()
-    bot = Bot.from_path(table)
+    bot = configured(table)
     load, rss = time.perf_counter() - started, _own("VmRSS")  # before the tokenizer below maps its own dictionary
     asked = json.loads(questions.read_text(encoding="utf-8"))
     answer, found = [], 0

@@ -2,6 +2,7 @@
 
     python bench/snapshot.py --write before.json     # on the code before the change
     python bench/snapshot.py --compare before.json   # after it: exit 1 listing differences
+    python bench/snapshot.py --arrays --compare before.json   # every space as numpy arrays, even small ones
 
 Questions, all made deterministically: ``synthetic.questions`` and our labelled questions
 (tests/data/*.tsv) asked of the bundled knowledge base; a generated FAQ table's own
@@ -124,7 +125,13 @@ def main(argv: list[str] | None = None) -> int:
     action = parser.add_mutually_exclusive_group(required=True)
     action.add_argument("--write", metavar="FILE", help="write the snapshot to FILE")
     action.add_argument("--compare", metavar="FILE", help="compare with the snapshot in FILE")
+    parser.add_argument("--arrays", action="store_true",
+                        help="keep every feature space as arrays (arrays.ArraySpace, needs numpy), whatever its size")
     args = parser.parse_args(argv)
+    if args.arrays:
+        from chatbot import arrays
+
+        arrays.ARRAYS_FROM = 0
     new = snapshot()
     total = sum(len(records) for records in new.values())
     if args.write:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 from dataclasses import dataclass, field
 from itertools import chain
@@ -228,13 +229,28 @@ def default_bot() -> Bot:
 
 
 def configured(kb: str | Path | None = None, threshold: float | None = None, log_misses: str | Path | None = None) -> Bot:
-    """The bot a command or a server worker answers with: over ``kb`` (None: the bundled
-    knowledge, shared), answering and asking back at ``threshold`` (None: the default), with
-    a miss log if asked."""
-    if threshold is None and log_misses is None:
-        return Bot.from_path(kb) if kb else default_bot()
-    thresholds = DEFAULT if threshold is None else Thresholds(answer=threshold, clarify=threshold)
-    return Bot(kb, thresholds=thresholds, log_misses=log_misses)
+    """The bot a command or a server or batch worker answers with, for as long as its process
+    lasts: over ``kb`` (None: the bundled knowledge, shared), answering and asking back at
+    ``threshold`` (None: the default), with a miss log if asked.
+
+    Loading it (reading the compiled index) makes objects that last as long as the process, tens
+    of thousands of them, millions for a large FAQ table: the garbage collector is kept off
+    meanwhile, and they are frozen out of its later passes (``gc.freeze``). Walking them again
+    and again found nothing to free, and cost milliseconds a command, and up to a second on some
+    questions to a 100,000-row table."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        if threshold is None and log_misses is None:
+            bot = Bot.from_path(kb) if kb else default_bot()
+        else:
+            thresholds = DEFAULT if threshold is None else Thresholds(answer=threshold, clarify=threshold)
+            bot = Bot(kb, thresholds=thresholds, log_misses=log_misses)
+        gc.freeze()
+    finally:
+        if collecting:
+            gc.enable()
+    return bot
 
 
 def answer(question: str) -> Answer:

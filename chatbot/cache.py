@@ -55,17 +55,19 @@ def directory() -> Path | None:
 
 
 def _versions() -> str:
-    """What else shapes a compiled index: this package, SudachiPy, its dictionary file, rapidfuzz."""
+    """What else shapes a compiled index: this package, SudachiPy, its dictionary file, rapidfuzz,
+    and whether numpy is there to keep a large index in arrays (the large extra)."""
     import rapidfuzz
     import sudachidict_core
     import sudachipy
 
-    from . import __version__
+    from . import __version__, arrays
 
     dic = Path(sudachidict_core.__file__).parent / "resources" / "system.dic"
     code = sorted(Path(__file__).parent.glob("*.py"))  # an edited checkout changes the index's code
     stamps = ",".join(_stamp(path) for path in [dic, *code])
-    return f"chatbot={__version__}|sudachipy={sudachipy.__version__}|rapidfuzz={rapidfuzz.__version__}|{stamps}"
+    versions = f"chatbot={__version__}|sudachipy={sudachipy.__version__}|rapidfuzz={rapidfuzz.__version__}"
+    return f"{versions}|arrays={arrays.available()}|{stamps}"
 
 
 def _stamp(path: Path) -> str:

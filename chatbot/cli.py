@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gc
 import os
 import signal
 import sys
@@ -172,21 +171,10 @@ def _check_parsers(sub, common) -> None:
 
 
 def _bot(args):
-    """The bot the command works with. Loading it (importing the package, reading the
-    compiled index) makes tens of thousands of objects that last as long as the command:
-    the garbage collector is kept off meanwhile, and they are frozen out of its later
-    passes. Walking them again and again found nothing to free and cost milliseconds."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        from .bot import configured
+    """The bot the command works with (``configured``: its objects frozen out of the collector)."""
+    from .bot import configured
 
-        bot = configured(args.kb, args.threshold, getattr(args, "log_misses", None))
-        gc.freeze()
-    finally:
-        if collecting:
-            gc.enable()
-    return bot
+    return configured(args.kb, args.threshold, getattr(args, "log_misses", None))
 
 
 def cmd_chat(args, out) -> int:

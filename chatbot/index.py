@@ -13,9 +13,8 @@ similarity to the intent as a whole (all its examples, and its answer at a lower
 - rapidfuzz: ``fuzz.ratio`` of the content-word readings, scored over the examples that
   share evidence with the question (``process.extract``).
 
-Pruning, so that a large knowledge base costs little more than a small one: a question's
-features are looked up rarest first, and once they have found ``FOUND`` examples, a common
-one (in over ``COMMON``) only adds to those; only the best-scored examples (``SHORTLIST``)
+Each kind of evidence is a ``space.Space`` (an ``arrays.ArraySpace`` for a large knowledge
+base when numpy is installed: the same scores); only the best-scored examples (``SHORTLIST``)
 are scored in full.
 """
 
@@ -24,17 +23,19 @@ from __future__ import annotations
 import heapq
 import math
 import sys
-from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property, partial
-from itertools import compress, islice, repeat
-from operator import ge, itemgetter
+from operator import itemgetter
 from typing import Callable
 
 from rapidfuzz import fuzz, process
 
+from . import arrays
 from .models import KnowledgeBase
+from .space import Space
+from .space import best as _best
+from .space import values as _values
 from .text import Analysis, Analyzer, has_kanji, to_katakana
 
 TYPO_CUTOFF = 80  # rapidfuzz ratio for an unknown word to count as a misspelt known one
@@ -43,15 +44,6 @@ TYPO_MIN_LENGTH = 3
 # スポーツ): a typo's reading is compared with the known words' with each small kana made full size.
 _SMALL_KANA = str.maketrans("ァィゥェォッャュョヮ", "アイウエオツヤユヨワ")
 SHORTLIST = 50  # examples scored in full: the best by words and the best by readings
-COMMON = 200  # a feature in more documents than this only adds to those rarer ones found...
-FOUND = 200  # ...once they have found this many
-# While fewer are found, a feature in over half the documents finds only this many of them, those
-# it weighs most: it tells little apart (a question of words every entry of a large table has would
-# otherwise walk all of it).
-FINDS_AT_MOST = 2000
-# Up to this many scores, sorting them all (in C) costs less than a heap pass over them in
-# Python (measured: the two meet between 2,000 and 5,000 scores).
-SORT_UP_TO = 2500
 
 
 @dataclass(frozen=True)
@@ -103,27 +95,6 @@ class Scored:
         return self.measure() if self.measure is not None else 0.0
 
 
-def _best(scores: dict[int, float], k: int, floor: float = 0.0) -> set[int]:
-    """The ``k`` best-scored keys at or above ``floor``; of keys scored alike, the first.
-
-    Of many scores (a FAQ table of thousands of entries), only those at or above the k-th
-    best are sorted, after a heap pass finds it: the same set, built in the same order."""
-    if len(scores) > SORT_UP_TO:
-        kth, next_best = heapq.nlargest(k + 1, scores.values())[k - 1 :]
-        if not floor or next_best >= floor:  # more than k keys reach the floor: the best k of them
-            keys = _at_least(scores, kth)
-            return set(sorted(keys, key=scores.__getitem__, reverse=True)[:k])
-    keys = _at_least(scores, floor) if floor else list(scores)
-    if len(keys) > k:
-        keys = sorted(keys, key=scores.__getitem__, reverse=True)[:k]
-    return set(keys)
-
-
-def _at_least(scores: dict[int, float], floor: float) -> list[int]:
-    """The keys scored ``floor`` or more, in the dict's order."""
-    return list(compress(scores, map(ge, scores.values(), repeat(floor))))
-
-
 def _bigrams(reading: str) -> dict[str, float]:
     """The reading's bigrams, in the order they come (an order that hash seeds do not change)."""
     reading = reading.replace("ー", "")  # バイバーイ, バイバイ
@@ -153,125 +124,10 @@ def _word_features(analysis: Analysis) -> dict[str, float]:
     return features
 
 
-class _Space:
-    """A weighted vector space over one kind of feature, with an inverted index. ``lean``
-    sets the similarity (see ``similarities``); a document's postings carry its part of the
-    weights, already divided by its norm to the power the similarity gives it."""
-
-    def __init__(self, documents: list[dict[str, float]], owners: list[int], n_owners: int, lean: float = 0.5):
-        """``owners``: each document's owner, an owner's documents next to each other."""
-        df: dict[str, int] = defaultdict(int)  # in how many owners' documents
-        last: dict[str, int] = {}
-        for doc, owner in zip(documents, owners):
-            for feature in doc:
-                if last.get(feature) != owner:
-                    last[feature] = owner
-                    df[feature] += 1
-        self.idf = {f: math.log(1 + n_owners / d) for f, d in df.items()}
-        self.unknown_idf = math.log(1 + n_owners)
-        self.lean = lean
-        # Each feature's postings as two columns: its documents (ascending) and the document's
-        # part of the weight, its factor for the feature over its norm to the power the
-        # similarity gives it; the feature's idf is the query's part (``scores``). A document
-        # has few factors (1.0 for every bigram), so its postings share a few float objects.
-        columns: dict[str, tuple[list[int], list[float]]] = {}
-        idf = self.idf
-        for i, doc in enumerate(documents):
-            scale = (math.sqrt(sum((idf[f] * factor) ** 2 for f, factor in doc.items())) or 1.0) ** (-2 * lean)
-            parts: dict[float, float] = {}  # factor → the document's part, one object each
-            for feature, factor in doc.items():
-                part = parts.get(factor)
-                if part is None:
-                    part = parts[factor] = factor * scale
-                docs, its = columns.setdefault(feature, ([], []))
-                docs.append(i)
-                its.append(part)
-        self.lengths = {f: len(docs) for f, (docs, _) in columns.items()}
-        self.finds_all_up_to = max(FINDS_AT_MOST, len(documents) // 2)
-        # Features with the same postings (a word's form and its reading, used alike: the same
-        # documents, so the same idf) keep one copy, under the first of them: a query walks it
-        # once, with their weights added.
-        first: dict[int, str] = {}  # the hash of a feature's postings → the first feature with them
-        self.same: dict[str, str] = {}
-        self.postings: dict[str, tuple[tuple[int, ...], tuple[float, ...]]] = {}
-        self.common: dict[str, dict[int, float]] = {}  # a common feature's: document → its part, for lookups
-        for feature in list(columns):
-            pair = tuple(map(tuple, columns.pop(feature)))  # the lists go as they are used up
-            to = first.setdefault(hash(pair), feature)
-            if to != feature and self._has_postings(to, pair):
-                self.same[feature] = to
-            elif len(pair[0]) <= COMMON:
-                self.postings[feature] = pair
-            elif len(pair[0]) <= self.finds_all_up_to:
-                self.common[feature] = dict(zip(*pair))
-            else:  # in the order it finds them: heaviest first
-                self.common[feature] = dict(sorted(zip(*pair), key=itemgetter(1), reverse=True))
-
-    def _has_postings(self, feature: str, pair: tuple[tuple[int, ...], tuple[float, ...]]) -> bool:
-        its = self.common.get(feature)
-        return self.postings[feature] == pair if its is None else its == dict(zip(*pair))
-
-    def has(self, feature: str, doc: int) -> bool:
-        """Whether the document has the feature."""
-        feature = self.same.get(feature, feature)
-        if feature in self.common:
-            return doc in self.common[feature]
-        docs = self.postings.get(feature, ((),))[0]
-        at = bisect_left(docs, doc)
-        return at < len(docs) and docs[at] == doc
-
-    def similarities(self, query: dict[str, float]) -> dict[int, float]:
-        """Each document's similarity to the query: the weighted share of the query it covers
-        and the share of itself the query covers, combined as ``query^(1-lean) * doc^lean``
-        (``lean`` 0.5 is the cosine). Only documents sharing a feature are returned."""
-        scores, scale = self.scores(query)
-        return {doc: min(1.0, score * scale) for doc, score in scores.items()}
-
-    def scores(self, query: dict[str, float]) -> tuple[dict[int, float], float]:
-        """The documents sharing a feature with the query, each with a score that ranks them
-        as their similarity does, and the scale that turns a score into the similarity:
-        ``min(1, score * scale)``. Rarer features find the documents: once ``FOUND`` are
-        found, a common feature (の, a bigram in most examples) only adds to those."""
-        dots: dict[int, float] = {}
-        dot = dots.get
-        total = 0.0
-        idf, postings, common, lengths, same = self.idf, self.postings, self.common, self.lengths, self.same
-        known: dict[str, float] = {}  # the features to walk, with the weights of those sharing them
-        for feature, factor in query.items():
-            if feature in lengths:
-                weight = idf[feature] * factor
-                total += weight * weight
-                shared = same.get(feature, feature)
-                known[shared] = known.get(shared, 0.0) + weight * idf[feature]  # times the postings' idf
-            else:  # a feature no document has still makes the query longer
-                total += (self.unknown_idf * factor) ** 2
-        for feature in sorted(known, key=lengths.__getitem__):  # rarest first
-            weight = known[feature]
-            if feature in postings:
-                for doc, doc_weight in zip(*postings[feature]):
-                    dots[doc] = dot(doc, 0.0) + weight * doc_weight
-                continue
-            its = common[feature]
-            if len(dots) < FOUND and len(its) <= self.finds_all_up_to:  # still finding: all its documents
-                for doc, doc_weight in its.items():
-                    dots[doc] = dot(doc, 0.0) + weight * doc_weight
-                continue
-            if len(its) > len(dots):  # add to those found: look them up...
-                weight_in = its.get
-                for doc in dots:
-                    dots[doc] += weight * weight_in(doc, 0.0)
-            else:  # ...or walk the feature's, the shorter
-                for doc, doc_weight in its.items():
-                    if doc in dots:
-                        dots[doc] += weight * doc_weight
-            if len(dots) < FOUND:  # a feature in over half the documents finds only its heaviest
-                for doc, doc_weight in islice(its.items(), FINDS_AT_MOST):
-                    if doc not in dots:
-                        dots[doc] = weight * doc_weight
-        if not total:
-            return {}, 1.0
-        # dot^(1-lean) / total^(1-lean) * dot^lean / norm^(2 lean): the postings hold the norm's part
-        return dots, total ** (self.lean - 1)
+def _space(documents: list[dict[str, float]], owners: list[int], n_owners: int, lean: float) -> Space:
+    """A Space, or for as many documents as ``arrays.ARRAYS_FROM`` and numpy installed, an ArraySpace."""
+    large = len(documents) >= arrays.ARRAYS_FROM and arrays.available()
+    return (arrays.ArraySpace if large else Space)(documents, owners, n_owners, lean)
 
 
 class _Bm25:
@@ -336,8 +192,8 @@ class Index:
                 analyses.append(analyze(example))
         n = len(kb.intents)
         features = [_shared(_word_features(a)) for a in analyses]
-        self.words = _Space(features, self.owner, n, weights.lean)
-        self.readings = _Space([_shared(_bigrams(a.reading)) for a in analyses], self.owner, n, weights.lean)
+        self.words = _space(features, self.owner, n, weights.lean)
+        self.readings = _space([_shared(_bigrams(a.reading)) for a in analyses], self.owner, n, weights.lean)
         self.keys = [a.key for a in analyses]
         answers = [analyze(intent.answer) for intent in kb.intents]
         topics: list[dict[str, float]] = [{} for _ in kb.intents]
@@ -348,7 +204,7 @@ class Index:
         for owner, doc in zip(self.owner, features):
             for feature, factor in doc.items():
                 topics[owner][feature] = max(topics[owner].get(feature, 0.0), factor)
-        self.topics = _Space(topics, list(range(n)), n, weights.topic_lean)
+        self.topics = _space(topics, list(range(n)), n, weights.topic_lean)
         self.pieces: _Bm25 | None = None
         if weights.pieces:
             pieces: list[dict[str, float]] = [defaultdict(float) for _ in kb.intents]
@@ -522,10 +378,11 @@ class Index:
             kw, kr, kf = 0.0, 1.0, 0.0
         owner_of = self.owner
         best: dict[int, tuple] = {}  # intent → (score, its best example, words, reading, fuzz)
-        words_of, readings_of, fuzz_of = words.get, readings.get, fuzzed.get
-        for d in shortlist:
-            w, r, f = words_of(d, 0.0) * word_scale, readings_of(d, 0.0) * reading_scale, fuzz_of(d, 0.0)
-            w, r = (w if w < 1.0 else 1.0), (r if r < 1.0 else 1.0)  # similarities, as ``_Space.similarities``
+        fuzz_of = fuzzed.get
+        shortlist = list(shortlist)
+        for d, w, r in zip(shortlist, _values(words, shortlist), _values(readings, shortlist)):
+            w, r, f = w * word_scale, r * reading_scale, fuzz_of(d, 0.0)
+            w, r = (w if w < 1.0 else 1.0), (r if r < 1.0 else 1.0)  # similarities, as ``Space.similarities``
             score = kw * w + kr * r + kf * f
             owner = owner_of[d]
             if owner not in best or score > best[owner][0]:

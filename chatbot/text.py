@@ -417,6 +417,10 @@ class _Replacer:
             lengths = self.lengths.setdefault(word[0], [])
             if not lengths or lengths[-1] != len(word):
                 lengths.append(len(word))
+        # The first two characters of the longer words: most places in a text start none of them,
+        # and one look-up passes them by (trying each length there cost most of a question's
+        # normalizing).
+        self.starts = {word[:2] for word in self.table if len(word) > 1}
 
     def __call__(self, text: str, only: re.Pattern | None = None, where=None) -> str:
         """``only``: replace just inside the stretches of text this pattern matches;
@@ -429,9 +433,12 @@ class _Replacer:
 
     def _replace(self, text: str, offset: int, where) -> str:
         key = kana_key(text)
-        table, lengths = self.table, self.lengths
+        table, lengths, starts = self.table, self.lengths, self.starts
         out, last, i = [], 0, 0
         while i < len(key):
+            if key[i : i + 2] not in starts and key[i] not in table:
+                i += 1
+                continue
             for n in lengths.get(key[i], ()):
                 word = key[i : i + n]
                 if len(word) == n and word in table and (where is None or where(offset + i, offset + i + n)):
