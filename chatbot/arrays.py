@@ -179,21 +179,24 @@ class Found:
         docs = self.found.nonzero()[0]
         return docs[self.order[docs].argsort(kind="stable")].tolist()
 
-    __iter__ = lambda self: iter(self.keys())  # noqa: E731
+    def __iter__(self):
+        return iter(self.keys())
 
     def items(self) -> list[tuple[int, float]]:
         return [(doc, float(self.values[doc])) for doc in self.keys()]
 
     def best(self, k: int, floor: float = 0.0) -> set[int]:
         """``space.best`` of these scores: the ``k`` best at or above ``floor``, of those scored
-        alike the first found; as a set built in the same order."""
+        alike the first found; as a set built in the same order (the order found, where there
+        are no more than ``k``; else best first)."""
         np = _numpy()
         docs = self.found.nonzero()[0]
         values = self.values[docs]
         if floor:
             docs, values = docs[values >= floor], values[values >= floor]
-        if len(docs) > k:
-            kth = np.partition(values, len(values) - k)[len(values) - k]  # the k-th best
-            docs, values = docs[values >= kth], values[values >= kth]
+        if len(docs) <= k:
+            return set(docs[self.order[docs].argsort()].tolist())
+        kth = np.partition(values, len(values) - k)[len(values) - k]  # the k-th best
+        docs, values = docs[values >= kth], values[values >= kth]
         ranked = docs[np.lexsort((self.order[docs], -values))]  # best first, then the first found
         return set(ranked[:k].tolist())
