@@ -37,13 +37,20 @@ def _numpy():
     return numpy
 
 
+ARRAYS = {"docs": "int32", "parts": "float64", "scales": "float64", "heavy_docs": "int32", "heavy_parts": "float64"}
+
+
 class ArraySpace(Space):
     """``Space`` with its postings in arrays: ``rows`` maps a feature to its slice of ``docs``
     and ``parts``; a feature in over ``finds_all_up_to`` documents also has its
-    ``space.FINDS_AT_MOST`` heaviest in ``heavy_docs``/``heavy_parts`` (``heavy_rows``), heaviest first."""
+    ``space.FINDS_AT_MOST`` heaviest in ``heavy_docs``/``heavy_parts`` (``heavy_rows``), heaviest
+    first. Where every posting's part is its document's part for a factor of 1.0 (reading bigrams
+    are all 1.0), ``parts`` is None and a feature's parts are read from ``scales`` by document."""
 
-    def _keep(self, columns: dict[str, tuple[list[int], list[float]]]) -> None:
+    def _keep(self, columns: dict[str, tuple[list[int], list[float]]], scales: list[float]) -> None:
         np = _numpy()
+        self.scales = np.array(scales, dtype=np.float64)
+        uniform = True  # every part so far its document's scale
         first: dict[int, str] = {}  # the hash of a feature's postings → the first feature with them
         self.same: dict[str, str] = {}
         self.rows: dict[str, tuple[int, int]] = {}
@@ -60,29 +67,32 @@ class ArraySpace(Space):
             self.rows[feature] = (len(docs), len(docs) + len(its_docs))
             docs.extend(its_docs)
             parts.extend(its_parts)
+            if uniform:
+                ours = np.frombuffer(its_docs, dtype=np.int32)
+                uniform = bool((np.frombuffer(its_parts, dtype=np.float64) == self.scales[ours]).all())
             if len(its_docs) > self.finds_all_up_to:  # in the order it finds them: heaviest first (stable)
                 weights = np.frombuffer(its_parts, dtype=np.float64)
                 order = np.argsort(-weights, kind="stable")[: spaces.FINDS_AT_MOST]
                 self.heavy_rows[feature] = (len(heavy_docs), len(heavy_docs) + len(order))
                 heavy_docs.extend(array("i", np.frombuffer(its_docs, dtype=np.int32)[order].tobytes()))
                 heavy_parts.extend(array("d", weights[order].tobytes()))
-        self._arrays(docs.tobytes(), parts.tobytes(), heavy_docs.tobytes(), heavy_parts.tobytes())
+        blobs = {"docs": docs, "parts": None if uniform else parts, "heavy_docs": heavy_docs, "heavy_parts": heavy_parts}
+        self._arrays({"scales": self.scales.tobytes(), **{k: None if v is None else v.tobytes() for k, v in blobs.items()}})
 
-    def _arrays(self, *blobs: bytes) -> None:
+    def _arrays(self, blobs: dict[str, bytes | None]) -> None:
         np = _numpy()
-        self.docs, self.parts, self.heavy_docs, self.heavy_parts = (
-            np.frombuffer(blob, dtype=kind) for blob, kind in zip(blobs, (np.int32, np.float64) * 2)
-        )
+        for name, blob in blobs.items():
+            setattr(self, name, None if blob is None else np.frombuffer(blob, dtype=ARRAYS[name]))
 
     def __getstate__(self) -> dict:  # plain data for the cache: the arrays as bytes
-        state = {k: v for k, v in self.__dict__.items() if k not in ("docs", "parts", "heavy_docs", "heavy_parts")}
-        state["blobs"] = tuple(a.tobytes() for a in (self.docs, self.parts, self.heavy_docs, self.heavy_parts))
+        state = {k: v for k, v in self.__dict__.items() if k not in ARRAYS}
+        state["blobs"] = {k: None if getattr(self, k) is None else getattr(self, k).tobytes() for k in ARRAYS}
         return state
 
     def __setstate__(self, state: dict) -> None:
         blobs = state.pop("blobs")
         self.__dict__.update(state)
-        self._arrays(*blobs)
+        self._arrays(blobs)
 
     def has(self, feature: str, doc: int) -> bool:
         row = self.rows.get(self.same.get(feature, feature))
@@ -104,13 +114,14 @@ class ArraySpace(Space):
         dots, is_found = found.values, found.found
         for feature, weight in known.items():
             start, end = self.rows[feature]
-            docs, parts = self.docs[start:end], self.parts[start:end]
+            docs = self.docs[start:end]
             if end - start <= spaces.COMMON or (found.count < spaces.FOUND and end - start <= self.finds_all_up_to):
                 found.add(docs[~is_found[docs]])
-                dots[docs] += weight * parts
+                dots[docs] += weight * (self.scales[docs] if self.parts is None else self.parts[start:end])
                 continue
             inside = is_found[docs]  # add to those found (looking each up instead measured no faster)
-            dots[docs[inside]] += weight * parts[inside]
+            ours = docs[inside]
+            dots[ours] += weight * (self.scales[ours] if self.parts is None else self.parts[start:end][inside])
             if found.count < spaces.FOUND and end - start > self.finds_all_up_to:  # then find its heaviest
                 start, end = self.heavy_rows[feature]
                 docs, parts = self.heavy_docs[start:end], self.heavy_parts[start:end]

@@ -82,9 +82,11 @@ class Space:
         # similarity gives it; the feature's idf is the query's part (``scores``). A document
         # has few factors (1.0 for every bigram), so its postings share a few float objects.
         columns: dict[str, tuple[list[int], list[float]]] = {}
+        scales: list[float] = []  # each document's part for a factor of 1.0
         idf = self.idf
         for i, doc in enumerate(documents):
             scale = (math.sqrt(sum((idf[f] * factor) ** 2 for f, factor in doc.items())) or 1.0) ** (-2 * lean)
+            scales.append(scale)
             parts: dict[float, float] = {}  # factor → the document's part, one object each
             for feature, factor in doc.items():
                 part = parts.get(factor)
@@ -96,9 +98,9 @@ class Space:
         self.lengths = {f: len(docs) for f, (docs, _) in columns.items()}
         self.size = len(documents)
         self.finds_all_up_to = max(FINDS_AT_MOST, len(documents) // 2)
-        self._keep(columns)
+        self._keep(columns, scales)
 
-    def _keep(self, columns: dict[str, tuple[list[int], list[float]]]) -> None:
+    def _keep(self, columns: dict[str, tuple[list[int], list[float]]], scales: list[float]) -> None:
         """The postings kept, from the columns (emptied as they are used up).
 
         Features with the same postings (a word's form and its reading, used alike: the same
