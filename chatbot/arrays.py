@@ -111,7 +111,7 @@ class ArraySpace(Space):
         np = _numpy()
         known, total = self._known(query)
         found = Found(np.zeros(self.size), np.zeros(self.size, dtype=bool), np.empty(self.size, dtype=np.int64))
-        dots, is_found = found.values, found.found
+        dots, is_found = found.scores, found.found
         for feature, weight in known.items():
             start, end = self.rows[feature]
             docs = self.docs[start:end]
@@ -137,8 +137,8 @@ class Found:
     """A space's scores for one question: the documents found, each with its score, and the
     order they were found in. Read like the dict ``Space.scores`` gives."""
 
-    def __init__(self, values, found, order, count: int = 0):
-        self.values, self.found, self.order, self.count = values, found, order, count
+    def __init__(self, scores, found, order, count: int = 0):
+        self.scores, self.found, self.order, self.count = scores, found, order, count
 
     @classmethod
     def nothing(cls) -> "Found":
@@ -153,8 +153,9 @@ class Found:
             self.count += len(docs)
 
     def scaled(self, scale: float) -> "Found":
-        """The similarities: ``min(1, score * scale)``, as ``Space.similarities``."""
-        return Found(_numpy().minimum(1.0, self.values * scale), self.found, self.order, self.count)
+        """The similarities: ``min(1, score * scale)``, as ``Space.similarities``; sharing which
+        documents are found with this Found, which the caller lets go."""
+        return Found(_numpy().minimum(1.0, self.scores * scale), self.found, self.order, self.count)
 
     def __len__(self) -> int:
         return self.count
@@ -163,7 +164,7 @@ class Found:
         return 0 <= doc < len(self.found) and bool(self.found[doc])
 
     def get(self, doc: int, default=None):
-        return float(self.values[doc]) if doc in self else default
+        return float(self.scores[doc]) if doc in self else default
 
     def values_at(self, docs: list[int]) -> list[float]:
         """Each document's score, 0.0 for those not found."""
@@ -171,19 +172,19 @@ class Found:
             return [0.0] * len(docs)
         np = _numpy()
         at = np.asarray(docs, dtype=np.int64)
-        return np.where(self.found[at], self.values[at], 0.0).tolist()
+        return np.where(self.found[at], self.scores[at], 0.0).tolist()
 
     def __getitem__(self, doc: int) -> float:
         if doc not in self:
             raise KeyError(doc)
-        return float(self.values[doc])
+        return float(self.scores[doc])
 
     def pop(self, doc: int, default=None):
         if doc not in self:
             return default
         self.found[doc] = False
         self.count -= 1
-        return float(self.values[doc])
+        return float(self.scores[doc])
 
     def keys(self) -> list[int]:
         """The documents found, in the order found."""
@@ -194,7 +195,7 @@ class Found:
         return iter(self.keys())
 
     def items(self) -> list[tuple[int, float]]:
-        return [(doc, float(self.values[doc])) for doc in self.keys()]
+        return [(doc, float(self.scores[doc])) for doc in self.keys()]
 
     def best(self, k: int, floor: float = 0.0) -> set[int]:
         """``space.best`` of these scores: the ``k`` best at or above ``floor``, of those scored
@@ -202,7 +203,7 @@ class Found:
         are no more than ``k``; else best first)."""
         np = _numpy()
         docs = self.found.nonzero()[0]
-        values = self.values[docs]
+        values = self.scores[docs]
         if floor:
             docs, values = docs[values >= floor], values[values >= floor]
         if len(docs) <= k:

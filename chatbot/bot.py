@@ -237,7 +237,8 @@ def configured(kb: str | Path | None = None, threshold: float | None = None, log
     of thousands of them, millions for a large FAQ table: the garbage collector is kept off
     meanwhile, and they are frozen out of its later passes (``gc.freeze``). Walking them again
     and again found nothing to free, and cost milliseconds a command, and up to a second on some
-    questions to a 100,000-row table."""
+    questions to a 100,000-row table. Frozen objects are never collected: call it once a process,
+    not for every reload (``Bot.reload`` does not freeze)."""
     collecting = gc.isenabled()
     gc.disable()
     try:
